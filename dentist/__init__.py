@@ -1,0 +1,38 @@
+"""The dentist's tablet: sign in with a PIN, call the next patient, and so on."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from server import auth
+from server.hub import hub, page_language
+from server.i18n import strings
+
+bp = Blueprint(
+    "dentist",
+    __name__,
+    url_prefix="/dentist",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+
+@bp.get("/")
+def page():
+    """Show the PIN sign-in, or the tablet once a dentist is signed in."""
+    config = hub().config
+    lang = page_language()
+    dentist_id = auth.signed_in_dentist()
+    return render_template(
+        "dentist/tablet.html" if dentist_id else "dentist/sign_in.html",
+        page_data={
+            "lang": lang,
+            "dentist": dentist_id,
+            "dentists": [{"id": d.id, "name": d.name} for d in config.dentists],
+            "services": {s.id: s.name[lang] for s in config.services},
+            "rooms": {r.id: r.name[lang] for r in config.rooms},
+            "csrf": auth.csrf_token(),
+            "strings": strings(lang, "dentist.", "common.", "state."),
+        },
+    )

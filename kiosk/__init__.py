@@ -1,0 +1,45 @@
+"""The kiosk: patients tap a service and get a numbered ticket."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, url_for
+
+from server.hub import hub
+from server.i18n import strings
+
+bp = Blueprint(
+    "kiosk",
+    __name__,
+    url_prefix="/kiosk",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+
+@bp.get("/")
+def first_kiosk():
+    """Open the first kiosk of config.toml."""
+    return redirect(url_for("kiosk.page", kiosk_id=hub().config.kiosks[0].id))
+
+
+@bp.get("/<kiosk_id>")
+def page(kiosk_id: str):
+    config = hub().config
+    kiosk = config.kiosk(kiosk_id)
+    if kiosk is None:
+        abort(404)
+    languages = config.clinic.languages
+    return render_template(
+        "kiosk/kiosk.html",
+        kiosk=kiosk,
+        page_data={
+            "kiosk": kiosk.id,
+            "default_language": config.clinic.default_language,
+            "languages": list(languages),
+            "services": [
+                {"id": s.id, "prefix": s.prefix, "name": s.name} for s in config.services
+            ],
+            "strings": {lang: strings(lang, "kiosk.", "common.") for lang in languages},
+        },
+    )

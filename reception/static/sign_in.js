@@ -1,0 +1,27 @@
+// Staff sign-in: send the form to the API, keep what was typed on failure.
+"use strict";
+
+(function () {
+  const data = Navbat.pageData();
+  const form = document.getElementById("sign-in");
+  const error = document.getElementById("error");
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.hidden = true;
+    const fields = Object.fromEntries(new FormData(form));
+    const response = await fetch("/api/v1/staff/login?lang=" + data.lang, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(fields),
+    });
+    if (response.ok) {
+      location.reload();
+      return;
+    }
+    const json = await response.json();
+    error.textContent = json.error.message;
+    error.hidden = false;
+    form.elements[json.error.field || "password"]?.focus();
+  });
+})();

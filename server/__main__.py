@@ -1,0 +1,147 @@
+"""Command line: `python -m server run`, and the tools an operator needs."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import warnings
+
+from server import config as config_module
+
+logger = logging.getLogger("server")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        config = config_module.load(args.config)
+    except config_module.ConfigError as err:
+        print(f"navbat: {err}", file=sys.stderr)
+        return 2
+    if args.command == "check-config":
+        print(f"{config.source}: ok")
+        return 0
+    if args.command == "run" and config.server.async_mode == "eventlet":
+        _patch_eventlet()
+    return args.handler(config, args)
+
+
+def _patch_eventlet() -> None:
+    # Must run before Flask or anything that touches sockets and threads is
+    # imported (see PITFALLS.md); eventlet warns at import that it is in
+    # bug-fix-only mode, which we know and track in the README.
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module="eventlet")
+    import eventlet
+
+    eventlet.monkey_patch()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m server", description="Navbat hub")
+    parser.add_argument("--config", help="path to config.toml (default: the repo's)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="start the hub")
+    run.add_argument("--host", help="listen address (default: [server] host)")
+    run.add_argument("--port", type=int, help="listen port (default: [server] port)")
+    run.set_defaults(handler=_run)
+
+    commands.add_parser("check-config", help="check config.toml and exit")
+
+    pin = commands.add_parser("reset-pin", help="give a dentist a new tablet PIN")
+    pin.add_argument("dentist", help="the dentist's id in config.toml")
+    pin.set_defaults(handler=_reset_pin)
+
+    password = commands.add_parser("reset-password", help="give a staff user a new password")
+    password.add_argument("username")
+    password.set_defaults(handler=_reset_password)
+    return parser
+
+
+def _run(config, args) -> int:
+    from server.app import create_app
+    from server.auth import bootstrap_credentials
+    from server.realtime import socketio
+
+    app = create_app(config)
+    hub = app.extensions["navbat"]
+    host = args.host or config.server.host
+    port = args.port or config.server.port
+
+    _show_credentials(bootstrap_credentials(config))
+    hub.spool.recover()
+    socketio.start_background_task(hub.spool.run_forever)
+    _show_addresses(hub, config)
+    logger.info(
+        "hub starting on %s:%s (async mode %s, database %s)",
+        host, port, config.server.async_mode, config.database_path,
+    )
+    socketio.run(app, host=host, port=port, log_output=False,
+                 allow_unsafe_werkzeug=True)
+    return 0
+
+
+def _show_credentials(created) -> None:
+    if not created:
+        return
+    print("\nFirst sign-in details (shown once; write them down now):")
+    for kind, login, secret in created:
+        label = "staff user" if kind == "staff" else "dentist"
+        what = "password" if kind == "staff" else "tablet PIN"
+        print(f"  {label:10} {login:12} {what}: {secret}")
+    print("Lost one? `make reset-pin DENTIST=<id>` or `make reset-password USER=<name>`.\n")
+
+
+def _show_addresses(hub, config) -> None:
+    base = hub.public_url
+    print("\nNavbat is running. Open these on the clinic's devices:")
+    for kiosk in config.kiosks:
+        print(f"  Kiosk ({kiosk.id}):     {base}/kiosk/{kiosk.id}")
+    print(f"  Waiting-room TV:  {base}/display/")
+    print(f"  Dentist tablet:   {base}/dentist/")
+    print(f"  Staff sign-in:    {base}/reception/")
+    print()
+
+
+def _reset_pin(config, args) -> int:
+    from server import auth
+    from server.db import open_sqlite
+    from server.models import create_tables
+
+    if config.dentist(args.dentist) is None:
+        known = ", ".join(d.id for d in config.dentists)
+        print(f"navbat: no dentist {args.dentist!r} in config.toml (known: {known})",
+              file=sys.stderr)
+        return 2
+    open_sqlite(config.database_path)
+    create_tables()
+    from server.engine import sync_dentists
+
+    sync_dentists(config)
+    pin = auth.new_pin()
+    auth.set_pin(args.dentist, pin)
+    print(f"New tablet PIN for {args.dentist}: {pin}")
+    return 0
+
+
+def _reset_password(config, args) -> int:
+    from server import auth
+    from server.db import open_sqlite
+    from server.models import create_tables
+
+    open_sqlite(config.database_path)
+    create_tables()
+    password = auth.new_password()
+    auth.set_password(args.username, password)
+    print(f"New password for {args.username}: {password}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

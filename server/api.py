@@ -1,0 +1,289 @@
+"""The JSON API (/api/v1): every action the pages take. See docs/api.md."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+
+import qrcode
+import qrcode.image.svg
+from flask import Blueprint, Response, jsonify, request, session
+
+from server import auth
+from server.errors import HubError, InputError
+from server.hub import hub
+from server.i18n import pick_language, translate
+
+logger = logging.getLogger(__name__)
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+_REQUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+# -- helpers -----------------------------------------------------------------
+
+
+def request_language() -> str:
+    """Pick the language for this request's messages."""
+    clinic = hub().config.clinic
+    data = request.get_json(silent=True) if request.is_json else None
+    candidates = [
+        data.get("lang") if isinstance(data, dict) else None,
+        request.args.get("lang"),
+        session.get("lang"),
+    ]
+    return pick_language(
+        [c for c in candidates if isinstance(c, str)],
+        clinic.languages,
+        clinic.default_language,
+    )
+
+
+def body() -> dict:
+    """Return the request's JSON object or refuse it with a clear message."""
+    if not request.is_json:
+        raise InputError("not_json", "body")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InputError("not_json", "body")
+    return data
+
+
+def text_field(data: dict, name: str, *, required: bool = True, max_len: int = 64):
+    value = data.get(name)
+    if value is None or value == "":
+        if required:
+            raise InputError("field_missing", name)
+        return None
+    if not isinstance(value, str):
+        raise InputError("field_not_text", name)
+    if len(value) > max_len:
+        raise InputError("field_too_long", name, max=max_len)
+    return value
+
+
+@bp.errorhandler(HubError)
+def hub_error(err: HubError):
+    """Turn a refusal into JSON with a sentence the person can act on."""
+    lang = request_language()
+    payload = {
+        "code": err.code,
+        "message": translate(lang, f"error.{err.code}", **err.params),
+    }
+    if isinstance(err, InputError):
+        payload["field"] = err.field
+    return jsonify(error=payload), err.status
+
+
+@bp.errorhandler(404)
+def not_found(_err):
+    lang = request_language()
+    return jsonify(
+        error={"code": "not_found", "message": translate(lang, "error.not_found")}
+    ), 404
+
+
+@bp.errorhandler(405)
+def wrong_method(_err):
+    lang = request_language()
+    return jsonify(
+        error={"code": "wrong_method", "message": translate(lang, "error.wrong_method")}
+    ), 405
+
+
+# -- the clinic and its queue -----------------------------------------------------
+
+
+@bp.get("/clinic")
+def clinic():
+    """Describe the clinic: name, languages, services and rooms."""
+    config = hub().config
+    return jsonify(
+        name=config.clinic.name,
+        timezone=config.clinic.timezone,
+        languages=list(config.clinic.languages),
+        default_language=config.clinic.default_language,
+        services=[{"id": s.id, "prefix": s.prefix, "name": s.name} for s in config.services],
+        rooms=[{"id": r.id, "name": r.name} for r in config.rooms],
+    )
+
+
+@bp.get("/queue")
+def queue_snapshot():
+    """Return what the waiting-room display shows."""
+    from server.realtime import display_snapshot
+
+    return jsonify(display_snapshot())
+
+
+# -- tickets -----------------------------------------------------------------
+
+
+@bp.post("/tickets")
+def issue_ticket():
+    """Issue a ticket for a service from a kiosk (or from staff)."""
+    data = body()
+    service_id = text_field(data, "service")
+    kiosk_id = text_field(data, "kiosk", required=False)
+    request_key = text_field(data, "request_key", required=False)
+    if request_key and not _REQUEST_KEY.match(request_key):
+        raise InputError("bad_request_key", "request_key")
+    the_hub = hub()
+    if kiosk_id and the_hub.config.kiosk(kiosk_id) is None:
+        raise InputError("unknown_kiosk", "kiosk", kiosk=kiosk_id)
+    printer = the_hub.spool.printer_for_kiosk(kiosk_id)
+
+    issued = the_hub.queue.issue(
+        service_id,
+        kiosk_id=kiosk_id,
+        lang=request_language(),
+        request_key=request_key,
+        printer=printer,
+    )
+    if issued.created:
+        the_hub.spool.wake()
+        the_hub.publish(issued.events)
+
+    ticket = issued.ticket
+    return jsonify(
+        ticket=dict(ticket.public(), token=ticket.token),
+        ahead=issued.ahead,
+        url=the_hub.ticket_url(ticket.token),
+        qr=f"/api/v1/tickets/{ticket.token}/qr.svg",
+        printer=the_hub.spool.state(printer),
+        created=issued.created,
+    ), (201 if issued.created else 200)
+
+
+@bp.get("/tickets/<token>")
+def ticket_status(token: str):
+    """Return one ticket's state and position, for its phone page."""
+    ticket, ahead = hub().queue.ticket_status(token)
+    return jsonify(ticket=dict(ticket.public(), ahead=ahead))
+
+
+@bp.get("/tickets/<token>/qr.svg")
+def ticket_qr(token: str):
+    """Draw the QR code of a ticket's phone page."""
+    hub().queue.ticket_status(token)
+    image = qrcode.make(
+        hub().ticket_url(token),
+        image_factory=qrcode.image.svg.SvgPathImage,
+        border=2,
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+    )
+    buffer = io.BytesIO()
+    image.save(buffer)
+    return Response(buffer.getvalue(), mimetype="image/svg+xml")
+
+
+@bp.get("/tickets/<int:ticket_id>/history")
+@auth.staff_required
+def ticket_history(ticket_id: int):
+    """Return a ticket's audit log (staff only)."""
+    return jsonify(events=hub().queue.history(ticket_id))
+
+
+@bp.post("/tickets/<int:ticket_id>/reprint")
+@auth.staff_required
+def reprint(ticket_id: int):
+    """Queue a ticket's paper again on its kiosk's printer."""
+    ticket = hub().queue.ticket(ticket_id)
+    printer = hub().spool.printer_for_kiosk(ticket.kiosk) or hub().config.printers[0].id
+    hub().spool.reprint(ticket.id, printer)
+    return jsonify(ok=True, printer=printer), 202
+
+
+# -- the dentist's tablet ------------------------------------------------------------
+
+
+@bp.post("/dentist/login")
+def dentist_login():
+    """Sign a dentist in on a tablet with their PIN."""
+    data = body()
+    dentist_id = text_field(data, "dentist")
+    pin = text_field(data, "pin", max_len=12)
+    auth.check_pin(dentist_id, pin)
+    auth.start_session(dentist=dentist_id)
+    logger.info("dentist %s signed in on a tablet", dentist_id)
+    return jsonify(ok=True, csrf=auth.csrf_token())
+
+
+@bp.post("/dentist/logout")
+def dentist_logout():
+    session.pop("dentist", None)
+    return jsonify(ok=True)
+
+
+@bp.get("/dentist/state")
+@auth.dentist_required
+def dentist_state():
+    """Return the signed-in dentist's room, current patient and waiting list."""
+    the_hub = hub()
+    dentist = the_hub.config.dentist(auth.signed_in_dentist())
+    current = the_hub.queue.current(dentist.id)
+    waiting = the_hub.queue.waiting(dentist.services)
+    return jsonify(
+        dentist={"id": dentist.id, "name": dentist.name, "room": dentist.room},
+        services=list(dentist.services),
+        current=current.public() if current else None,
+        waiting=[t.public() for t in waiting],
+    )
+
+
+_ACTIONS = {
+    "call-next": "call_next",
+    "recall": "recall",
+    "start": "start",
+    "done": "finish",
+    "no-show": "no_show",
+}
+
+
+@bp.post("/dentist/<action>")
+@auth.dentist_required
+def dentist_action(action: str):
+    """Run one of the tablet's buttons for the signed-in dentist."""
+    method = _ACTIONS.get(action)
+    if method is None:
+        raise HubError("unknown_action", 404, action=action)
+    the_hub = hub()
+    ticket, events = getattr(the_hub.queue, method)(auth.signed_in_dentist())
+    the_hub.publish(events)
+    return jsonify(ticket=ticket.public())
+
+
+# -- staff ----------------------------------------------------------------------------
+
+
+@bp.post("/staff/login")
+def staff_login():
+    data = body()
+    user = auth.check_password(
+        text_field(data, "username"), text_field(data, "password", max_len=128)
+    )
+    auth.start_session(user_id=user.id, role=user.role)
+    logger.info("staff user %s signed in", user.username)
+    return jsonify(ok=True, csrf=auth.csrf_token())
+
+
+@bp.post("/staff/logout")
+def staff_logout():
+    session.clear()
+    return jsonify(ok=True)
+
+
+@bp.get("/printers")
+@auth.staff_required
+def printers():
+    """Return each printer's state and waiting jobs (staff only)."""
+    return jsonify(printers=hub().spool.states())
+
+
+@bp.get("/today")
+@auth.staff_required
+def today():
+    """List today's tickets, newest first (staff only)."""
+    return jsonify(tickets=[t.staff() for t in hub().queue.today_tickets()])

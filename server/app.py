@@ -1,0 +1,110 @@
+"""The app factory: configuration, database, blueprints, Socket.IO, print spool."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask, request, session
+
+from server import config as config_module
+from server.config import Config
+from server.db import open_sqlite
+from server.engine import Queue, sync_dentists
+from server.hub import Hub, page_language
+from server.i18n import LANGUAGE_NAMES, translate
+from server.models import create_tables
+from server.netaddr import public_url
+from server.printing import Spool
+from server.realtime import STAFF, Broadcaster, socketio
+
+logger = logging.getLogger(__name__)
+
+SHIFT = timedelta(hours=14)
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the hub: defaults, then config.toml (or the given config)."""
+    config = config or config_module.load()
+    app = Flask(__name__)
+    var_dir = config.database_path.parent
+    app.config.update(
+        SECRET_KEY=_secret_key(var_dir),
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_HTTPONLY=True,
+        PERMANENT_SESSION_LIFETIME=SHIFT,
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+        NAVBAT_VAR=var_dir,
+    )
+    app.json.ensure_ascii = False
+
+    open_sqlite(config.database_path)
+    create_tables()
+    sync_dentists(config)
+
+    queue = Queue(config)
+    url = public_url(config.clinic.public_url, config.server.host, config.server.port)
+    broadcaster = Broadcaster(socketio)
+    spool = Spool(
+        config,
+        queue,
+        ticket_url=lambda token: f"{url}/t/{token}",
+        on_change=lambda state: broadcaster.send(STAFF, "printer", state),
+    )
+    app.extensions["navbat"] = Hub(config, queue, spool, broadcaster, url)
+
+    _register_blueprints(app)
+    _register_page_helpers(app, config)
+    socketio.init_app(app, async_mode=config.server.async_mode)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from dentist import bp as dentist_bp
+    from display import bp as display_bp
+    from kiosk import bp as kiosk_bp
+    from phone import bp as phone_bp
+    from reception import bp as reception_bp
+    from server.api import bp as api_bp
+    from server.pages import bp as pages_bp
+
+    for blueprint in (api_bp, pages_bp, kiosk_bp, display_bp, dentist_bp, phone_bp,
+                      reception_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_page_helpers(app: Flask, config: Config) -> None:
+    """Give every template the page's language and a translate function."""
+
+    @app.before_request
+    def remember_language():
+        lang = request.args.get("lang")
+        if lang in config.clinic.languages:
+            session["lang"] = lang
+
+    @app.context_processor
+    def page_helpers():
+        from server.auth import csrf_token
+
+        lang = page_language()
+        return {
+            "lang": lang,
+            "_": lambda key, **params: translate(lang, key, **params),
+            "clinic": config.clinic,
+            "languages": [(code, LANGUAGE_NAMES[code]) for code in config.clinic.languages],
+            "csrf_token": csrf_token,
+        }
+
+
+def _secret_key(var_dir: Path) -> str:
+    """Read the session signing key, creating it on first start (mode 0600)."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key

@@ -1,0 +1,110 @@
+"""Tables: dentists' credentials, staff users, tickets, their event log, print jobs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DateTimeField,
+    FloatField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from server.db import database
+
+
+def utcnow() -> datetime:
+    """Return the current time in UTC, as stored in the database (naive)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+
+
+class Dentist(BaseModel):
+    """A dentist known to the hub; who they are comes from config.toml."""
+
+    id = CharField(primary_key=True, max_length=32)
+    active = BooleanField(default=True)
+    pin_hash = CharField(default="")
+    failed_pins = IntegerField(default=0)
+    locked_until = DateTimeField(null=True)
+
+
+class StaffUser(BaseModel):
+    """A person who signs in to the staff pages with a password."""
+
+    username = CharField(unique=True, max_length=64)
+    password_hash = CharField()
+    role = CharField(max_length=16)  # admin, receptionist, dentist
+    active = BooleanField(default=True)
+    created_at = DateTimeField(default=utcnow)
+
+
+class Ticket(BaseModel):
+    """A numbered place in one service's queue for one clinic day."""
+
+    day = CharField(max_length=10)  # clinic day, YYYY-MM-DD in the clinic's zone
+    service = CharField(max_length=32)
+    number = IntegerField()
+    label = CharField(max_length=16)  # "A-001"
+    state = CharField(max_length=16, default="waiting", index=True)
+    lang = CharField(max_length=2)
+    kiosk = CharField(max_length=32, null=True)
+    token = CharField(unique=True, max_length=32)
+    request_key = CharField(unique=True, null=True, max_length=64)
+    dentist = ForeignKeyField(Dentist, null=True, backref="tickets")
+    room = CharField(max_length=32, null=True)
+    recalls = IntegerField(default=0)
+    issued_at = DateTimeField()
+    called_at = DateTimeField(null=True)
+    started_at = DateTimeField(null=True)
+    finished_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("day", "service", "number"), True),
+            (("state", "service", "issued_at"), False),
+        )
+
+
+class TicketEvent(BaseModel):
+    """One line of the audit log: a ticket moved, who moved it, when."""
+
+    ticket = ForeignKeyField(Ticket, backref="events", on_delete="CASCADE")
+    action = CharField(max_length=16)
+    from_state = CharField(max_length=16, null=True)
+    to_state = CharField(max_length=16)
+    actor = CharField(max_length=64)  # "kiosk:lobby", "dentist:karimova", "system"
+    at = DateTimeField(default=utcnow)
+
+
+class PrintJob(BaseModel):
+    """Paper for one ticket, kept until it is printed or given up on."""
+
+    ticket = ForeignKeyField(Ticket, backref="print_jobs", on_delete="CASCADE")
+    printer = CharField(max_length=32)
+    state = CharField(max_length=16, default="queued", index=True)
+    attempts = IntegerField(default=0)
+    next_attempt_at = DateTimeField(default=utcnow)
+    last_error = TextField(default="")
+    created_at = DateTimeField(default=utcnow)
+    printed_at = DateTimeField(null=True)
+    # Seconds since the epoch of the first failure, to know when to give up.
+    failing_since = FloatField(null=True)
+
+
+TABLES = (Dentist, StaffUser, Ticket, TicketEvent, PrintJob)
+
+
+def create_tables() -> None:
+    """Create missing tables and indexes (safe to run at every start)."""
+    with database.connection_context():
+        database.create_tables(TABLES, safe=True)

@@ -1,0 +1,269 @@
+"""The print spool: paper for committed tickets, retried until it comes out.
+
+A print job row is written in the same transaction as its ticket, so a crash
+loses no paper. A worker sends due jobs to their printers, backs off while a
+printer is down, and tells the staff pages each printer's state.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, timedelta
+from pathlib import Path
+
+from printers import (
+    PrinterConfig,
+    PrinterUnavailable,
+    TicketPrint,
+    render_escpos,
+    render_png,
+    save_preview,
+    send,
+    ticket_layout,
+)
+from server.config import Config, Printer
+from server.db import reading, writing
+from server.engine import Queue, TicketView
+from server.i18n import translate
+from server.models import PrintJob, Ticket, utcnow
+
+logger = logging.getLogger(__name__)
+
+IDLE_WAKE_SECONDS = 5.0
+FIRST_RETRY_SECONDS = 2.0
+
+
+@dataclass
+class PrinterState:
+    """What the staff pages show about one printer."""
+
+    id: str
+    state: str = "unknown"  # unknown, online, offline
+    last_error: str = ""
+    jobs_waiting: int = 0
+    jobs_failed: int = 0
+
+
+class Spool:
+    """Send print jobs to their printers off the request path, with retries."""
+
+    def __init__(self, config: Config, queue: Queue, ticket_url, on_change=None):
+        self.config = config
+        self.queue = queue
+        self.ticket_url = ticket_url
+        self.on_change = on_change or (lambda state: None)
+        self._states = {p.id: PrinterState(p.id) for p in config.printers}
+        self._wake = threading.Event()
+        self._stopping = False
+
+    # -- state -------------------------------------------------------------
+
+    def printer_for_kiosk(self, kiosk_id: str | None) -> str | None:
+        kiosk = self.config.kiosk(kiosk_id) if kiosk_id else None
+        return kiosk.printer or None if kiosk else None
+
+    def state(self, printer_id: str | None) -> str:
+        if printer_id is None:
+            return "none"
+        return self._states[printer_id].state
+
+    def states(self) -> list[dict]:
+        """Return every printer's state with its waiting and failed job counts."""
+        with reading():
+            for printer_state in self._states.values():
+                jobs = PrintJob.select().where(PrintJob.printer == printer_state.id)
+                printer_state.jobs_waiting = jobs.where(
+                    PrintJob.state.in_(("queued", "printing"))
+                ).count()
+                printer_state.jobs_failed = (
+                    PrintJob.select()
+                    .where(
+                        (PrintJob.printer == printer_state.id)
+                        & (PrintJob.state == "failed")
+                    )
+                    .count()
+                )
+        return [asdict(s) for s in self._states.values()]
+
+    def _set_state(self, printer_id: str, state: str, error: str = "") -> None:
+        current = self._states[printer_id]
+        changed = current.state != state or current.last_error != error
+        current.state, current.last_error = state, error
+        if not changed:
+            return
+        if state == "offline":
+            logger.warning("printer %s is down: %s", printer_id, error)
+        elif state == "online":
+            logger.info("printer %s is printing", printer_id)
+        self.on_change(asdict(current))
+
+    # -- jobs --------------------------------------------------------------
+
+    def wake(self) -> None:
+        """Tell the worker a new job is waiting."""
+        self._wake.set()
+
+    def recover(self) -> None:
+        """After a restart, hold jobs that were mid-send instead of reprinting."""
+        with writing():
+            interrupted = (
+                PrintJob.update(
+                    state="failed",
+                    last_error="interrupted by a restart; reprint if no paper came out",
+                )
+                .where(PrintJob.state == "printing")
+                .execute()
+            )
+        if interrupted:
+            logger.warning("%d print job(s) were interrupted by a restart", interrupted)
+
+    def reprint(self, ticket_id: int, printer_id: str) -> None:
+        """Queue paper for a ticket again, at a staff member's request."""
+        with writing():
+            PrintJob.create(ticket=ticket_id, printer=printer_id)
+        self.wake()
+
+    def process_due(self) -> int:
+        """Send every job that is due now; return how many were tried."""
+        tried = 0
+        while (job := self._claim_due_job()) is not None:
+            self._print(job)
+            tried += 1
+        return tried
+
+    def run_forever(self) -> None:
+        """Process jobs until stop(); the hub runs this as a background task."""
+        logger.info("print spool started")
+        while not self._stopping:
+            try:
+                self.process_due()
+            except Exception:
+                logger.exception("print spool failed; retrying shortly")
+            self._wake.wait(self._seconds_until_next_job())
+            self._wake.clear()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    def _seconds_until_next_job(self) -> float:
+        with reading():
+            job = (
+                PrintJob.select(PrintJob.next_attempt_at)
+                .where(PrintJob.state == "queued")
+                .order_by(PrintJob.next_attempt_at)
+                .first()
+            )
+        if job is None:
+            return IDLE_WAKE_SECONDS
+        wait = (job.next_attempt_at - utcnow()).total_seconds()
+        return min(max(wait, 0.05), IDLE_WAKE_SECONDS)
+
+    def _claim_due_job(self) -> PrintJob | None:
+        with writing():
+            job = (
+                PrintJob.select()
+                .where(
+                    (PrintJob.state == "queued") & (PrintJob.next_attempt_at <= utcnow())
+                )
+                .order_by(PrintJob.id)
+                .first()
+            )
+            if job is None:
+                return None
+            job.state = "printing"
+            job.attempts += 1
+            job.save()
+            return job
+
+    def _print(self, job: PrintJob) -> None:
+        printer = self.config.printer(job.printer)
+        if printer is None:
+            self._finish(job, "failed", f"printer {job.printer!r} is not in config.toml")
+            return
+        try:
+            with reading():
+                ticket = Ticket.get_by_id(job.ticket_id)
+            self._send(printer, ticket)
+        except PrinterUnavailable as err:
+            self._retry_later(job, str(err))
+            self._set_state(printer.id, "offline", str(err))
+            return
+        self._finish(job, "printed")
+        self._set_state(printer.id, "online")
+
+    def _send(self, printer: Printer, ticket: Ticket) -> None:
+        layout = ticket_layout(self.ticket_print(ticket))
+        device = printer_device(printer, self.config.source.parent)
+        data = render_escpos(layout, width_mm=printer.width_mm, profile=printer.profile)
+        name = f"{ticket.day}_{ticket.label}"
+        send(device, data, name=name)
+        if printer.type == "file":
+            save_preview(device, render_png(layout, width_mm=printer.width_mm), name=name)
+
+    def ticket_print(self, ticket: Ticket) -> TicketPrint:
+        """Describe a ticket's paper in the language the patient chose."""
+        lang = ticket.lang
+        service = self.config.service(ticket.service)
+        issued = ticket.issued_at.replace(tzinfo=UTC).astimezone(self.config.clinic.zone)
+        ahead = self.queue.ahead(TicketView.of(ticket))
+        return TicketPrint(
+            clinic_name=self.config.clinic.name,
+            number=ticket.label,
+            service=service.name[lang] if service else ticket.service,
+            issued_at=issued.strftime("%d.%m.%Y %H:%M"),
+            ahead=translate(lang, "ticket.ahead", count=ahead),
+            qr_url=self.ticket_url(ticket.token),
+            qr_hint=translate(lang, "ticket.qr_hint"),
+        )
+
+    def _finish(self, job: PrintJob, state: str, error: str = "") -> None:
+        with writing():
+            PrintJob.update(
+                state=state,
+                last_error=error,
+                printed_at=utcnow() if state == "printed" else None,
+            ).where(PrintJob.id == job.id).execute()
+
+    def _retry_later(self, job: PrintJob, error: str) -> None:
+        """Back off exponentially; give up once the printer was down too long."""
+        now = time.time()
+        failing_since = job.failing_since or now
+        give_up = now - failing_since >= self.config.printing.give_up_after_seconds
+        delay = min(
+            FIRST_RETRY_SECONDS * 2 ** (job.attempts - 1),
+            self.config.printing.retry_max_seconds,
+        )
+        with writing():
+            PrintJob.update(
+                state="failed" if give_up else "queued",
+                last_error=error,
+                failing_since=failing_since,
+                next_attempt_at=utcnow() + timedelta(seconds=delay),
+            ).where(PrintJob.id == job.id).execute()
+        if give_up:
+            logger.warning("print job %d given up after %d attempts", job.id, job.attempts)
+
+
+def printer_device(printer: Printer, base: Path) -> PrinterConfig:
+    """Turn a [[printers]] entry into the printers package's device settings."""
+    path = Path(printer.path) if printer.path else Path()
+    if printer.type == "file" and not path.is_absolute():
+        path = base / path
+    return PrinterConfig(
+        id=printer.id,
+        type=printer.type,
+        width_mm=printer.width_mm,
+        profile=printer.profile,
+        path=str(path),
+        host=printer.host,
+        port=printer.port,
+        timeout=printer.timeout,
+        vendor_id=printer.vendor_id,
+        product_id=printer.product_id,
+        device=printer.device,
+        baudrate=printer.baudrate,
+    )

@@ -1,0 +1,190 @@
+"""Live updates over Socket.IO: who listens to what, and snapshots on demand.
+
+Every message carries its stream's name, the hub's epoch and a sequence
+number. A client that sees a gap or a new epoch asks for a fresh snapshot, so
+a screen that lost Wi-Fi shows the truth again within seconds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import secrets
+import threading
+
+from flask import request, session
+from flask_socketio import SocketIO, emit, join_room
+
+from server.engine import Event
+from server.errors import QueueError
+from server.hub import hub
+
+logger = logging.getLogger(__name__)
+
+socketio = SocketIO()
+
+DISPLAY = "display"
+STAFF = "staff"
+
+
+def ticket_stream(token: str) -> str:
+    return f"ticket:{token}"
+
+
+def service_stream(service_id: str) -> str:
+    return f"service:{service_id}"
+
+
+class Broadcaster:
+    """Number each stream's messages and send them to its Socket.IO room."""
+
+    def __init__(self, socketio: SocketIO):
+        self.socketio = socketio
+        self.epoch = secrets.token_hex(4)
+        self._counters: dict[str, itertools.count] = {}
+        self._seq: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def next_seq(self, stream: str) -> int:
+        with self._lock:
+            counter = self._counters.setdefault(stream, itertools.count(1))
+            self._seq[stream] = value = next(counter)
+            return value
+
+    def seq(self, stream: str) -> int:
+        """Return the last sequence number sent on a stream (0 if none)."""
+        return self._seq.get(stream, 0)
+
+    def send(self, stream: str, name: str, payload: dict) -> None:
+        message = dict(payload, stream=stream, epoch=self.epoch)
+        message["seq"] = self.next_seq(stream)
+        self.socketio.emit(name, message, to=stream)
+
+    def publish(self, events: list[Event]) -> None:
+        """Fan committed queue events out to the display, staff and phones."""
+        queue = hub().queue
+        counts = queue.waiting_counts()
+        touched_services = set()
+        for event in events:
+            ticket = event.ticket
+            touched_services.add(ticket.service)
+            self.send(
+                DISPLAY,
+                "queue",
+                {"action": event.action, "ticket": ticket.public(), "waiting": counts},
+            )
+            self.send(
+                STAFF,
+                "queue",
+                {
+                    "action": event.action,
+                    "ticket": ticket.staff(),
+                    "waiting": counts,
+                },
+            )
+            self.send(ticket_stream(ticket.token), "ticket", ticket.public())
+        for service_id in touched_services:
+            self.send(
+                service_stream(service_id),
+                "line",
+                {"service": service_id, "waiting": waiting_labels(service_id)},
+            )
+
+
+def waiting_labels(service_id: str) -> list[str]:
+    """List a service's waiting ticket numbers in the order they will be called."""
+    return [t.label for t in hub().queue.waiting([service_id])]
+
+
+# -- snapshots -------------------------------------------------------------
+
+
+def display_snapshot() -> dict:
+    """Return everything the waiting-room display shows, as of now."""
+    queue = hub().queue
+    broadcaster = hub().broadcaster
+    return {
+        "stream": DISPLAY,
+        "epoch": broadcaster.epoch,
+        "seq": broadcaster.seq(DISPLAY),
+        "recent": queue.recent_calls(),
+        "waiting": queue.waiting_counts(),
+    }
+
+
+def ticket_snapshot(token: str) -> dict:
+    """Return one ticket's state and its service's line, for its phone page."""
+    ticket, ahead = hub().queue.ticket_status(token)
+    broadcaster = hub().broadcaster
+    return {
+        "epoch": broadcaster.epoch,
+        "ticket": dict(ticket.public(), ahead=ahead),
+        "waiting": waiting_labels(ticket.service),
+        "seqs": {
+            ticket_stream(token): broadcaster.seq(ticket_stream(token)),
+            service_stream(ticket.service): broadcaster.seq(
+                service_stream(ticket.service)
+            ),
+        },
+    }
+
+
+def staff_snapshot() -> dict:
+    broadcaster = hub().broadcaster
+    return {
+        "stream": STAFF,
+        "epoch": broadcaster.epoch,
+        "seq": broadcaster.seq(STAFF),
+        "waiting": hub().queue.waiting_counts(),
+        "printers": hub().spool.states(),
+    }
+
+
+# -- handlers ----------------------------------------------------------------
+
+
+@socketio.on("connect")
+def on_connect(auth):
+    """Put the client in its audience's room and send it a snapshot."""
+    auth = auth if isinstance(auth, dict) else {}
+    audience = auth.get("audience")
+    if audience == DISPLAY:
+        join_room(DISPLAY)
+        emit("snapshot", display_snapshot())
+    elif audience == "ticket":
+        token = str(auth.get("token", ""))
+        try:
+            snapshot = ticket_snapshot(token)
+        except QueueError:
+            return False
+        join_room(ticket_stream(token))
+        join_room(service_stream(snapshot["ticket"]["service"]))
+        emit("snapshot", snapshot)
+    elif audience == STAFF:
+        if not (session.get("dentist") or session.get("user_id")):
+            logger.info("refused a staff socket without a login: sid=%s", request.sid)
+            return False
+        join_room(STAFF)
+        emit("snapshot", staff_snapshot())
+    else:
+        return False
+    return True
+
+
+@socketio.on("resync")
+def on_resync(data):
+    """Send a fresh snapshot to a client that noticed a gap."""
+    data = data if isinstance(data, dict) else {}
+    audience = data.get("audience")
+    logger.warning("client resync: audience=%s", audience)
+    if audience == DISPLAY:
+        emit("snapshot", display_snapshot())
+    elif audience == "ticket":
+        try:
+            emit("snapshot", ticket_snapshot(str(data.get("token", ""))))
+        except QueueError:
+            emit("error", {"code": "unknown_ticket"})
+    elif audience == STAFF and (session.get("dentist") or session.get("user_id")):
+        emit("snapshot", staff_snapshot())
+    else:
+        emit("error", {"code": "forbidden"})
