@@ -38,7 +38,8 @@ def page(kiosk_id: str):
             "default_language": config.clinic.default_language,
             "languages": list(languages),
             "services": [
-                {"id": s.id, "prefix": s.prefix, "name": s.name} for s in config.services
+                {"id": s.id, "prefix": s.prefix, "name": s.name}
+                for s in config.services
             ],
             "strings": {lang: strings(lang, "kiosk.", "common.") for lang in languages},
         },

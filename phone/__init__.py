@@ -25,7 +25,9 @@ def page(token: str):
     try:
         ticket, _ahead = hub().queue.ticket_status(token)
     except QueueError:
-        return render_template("phone/unknown.html", lang=config.clinic.default_language), 404
+        return render_template(
+            "phone/unknown.html", lang=config.clinic.default_language
+        ), 404
     lang = ticket.lang
     return render_template(
         "phone/ticket.html",

@@ -18,6 +18,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # One line per request is noise for an operator; errors still show.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     try:
         config = config_module.load(args.config)
     except config_module.ConfigError as err:
@@ -58,7 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     pin.add_argument("dentist", help="the dentist's id in config.toml")
     pin.set_defaults(handler=_reset_pin)
 
-    password = commands.add_parser("reset-password", help="give a staff user a new password")
+    password = commands.add_parser(
+        "reset-password", help="give a staff user a new password"
+    )
     password.add_argument("username")
     password.set_defaults(handler=_reset_password)
     return parser
@@ -80,10 +84,14 @@ def _run(config, args) -> int:
     _show_addresses(hub, config)
     logger.info(
         "hub starting on %s:%s (async mode %s, database %s)",
-        host, port, config.server.async_mode, config.database_path,
+        host,
+        port,
+        config.server.async_mode,
+        config.database_path,
     )
-    socketio.run(app, host=host, port=port, log_output=False,
-                 allow_unsafe_werkzeug=True)
+    socketio.run(
+        app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True
+    )
     return 0
 
 
@@ -95,7 +103,9 @@ def _show_credentials(created) -> None:
         label = "staff user" if kind == "staff" else "dentist"
         what = "password" if kind == "staff" else "tablet PIN"
         print(f"  {label:10} {login:12} {what}: {secret}")
-    print("Lost one? `make reset-pin DENTIST=<id>` or `make reset-password USER=<name>`.\n")
+    print(
+        "Lost one? make reset-pin DENTIST=<id>, make reset-password USER_NAME=<name>\n"
+    )
 
 
 def _show_addresses(hub, config) -> None:
@@ -116,8 +126,10 @@ def _reset_pin(config, args) -> int:
 
     if config.dentist(args.dentist) is None:
         known = ", ".join(d.id for d in config.dentists)
-        print(f"navbat: no dentist {args.dentist!r} in config.toml (known: {known})",
-              file=sys.stderr)
+        print(
+            f"navbat: no dentist {args.dentist!r} in config.toml (known: {known})",
+            file=sys.stderr,
+        )
         return 2
     open_sqlite(config.database_path)
     create_tables()

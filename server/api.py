@@ -105,7 +105,9 @@ def clinic():
         timezone=config.clinic.timezone,
         languages=list(config.clinic.languages),
         default_language=config.clinic.default_language,
-        services=[{"id": s.id, "prefix": s.prefix, "name": s.name} for s in config.services],
+        services=[
+            {"id": s.id, "prefix": s.prefix, "name": s.name} for s in config.services
+        ],
         rooms=[{"id": r.id, "name": r.name} for r in config.rooms],
     )
 

@@ -70,8 +70,15 @@ def _register_blueprints(app: Flask) -> None:
     from server.api import bp as api_bp
     from server.pages import bp as pages_bp
 
-    for blueprint in (api_bp, pages_bp, kiosk_bp, display_bp, dentist_bp, phone_bp,
-                      reception_bp):
+    for blueprint in (
+        api_bp,
+        pages_bp,
+        kiosk_bp,
+        display_bp,
+        dentist_bp,
+        phone_bp,
+        reception_bp,
+    ):
         app.register_blueprint(blueprint)
 
 
@@ -93,7 +100,9 @@ def _register_page_helpers(app: Flask, config: Config) -> None:
             "lang": lang,
             "_": lambda key, **params: translate(lang, key, **params),
             "clinic": config.clinic,
-            "languages": [(code, LANGUAGE_NAMES[code]) for code in config.clinic.languages],
+            "languages": [
+                (code, LANGUAGE_NAMES[code]) for code in config.clinic.languages
+            ],
             "csrf_token": csrf_token,
         }
 

@@ -29,7 +29,9 @@ def new_pin() -> str:
 
 
 def new_password() -> str:
-    groups = ("".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(4)) for _ in range(3))
+    groups = (
+        "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(4)) for _ in range(3)
+    )
     return "-".join(groups)
 
 
@@ -89,7 +91,9 @@ def check_pin(dentist_id: str, pin: str) -> None:
         row.failed_pins += 1
         if row.failed_pins >= PIN_ATTEMPTS:
             row.failed_pins, row.locked_until = 0, now + PIN_LOCK
-            logger.warning("tablet login for dentist %s locked after wrong PINs", dentist_id)
+            logger.warning(
+                "tablet login for dentist %s locked after wrong PINs", dentist_id
+            )
         row.save()
     raise AuthError("wrong_pin", 401)
 

@@ -135,7 +135,9 @@ def load(path: Path | str | None = None, overrides: dict | None = None) -> Confi
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found; copy config.toml from the repo") from None
+        raise ConfigError(
+            f"{path}: file not found; copy config.toml from the repo"
+        ) from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path.name}: not valid TOML: {err}") from None
     if overrides:
@@ -155,7 +157,12 @@ def _merge(base: dict, extra: dict) -> dict:
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _PREFIX = re.compile(r"^[A-Z]{1,3}$")
-_TYPE_NAMES = {str: "text", int: "a whole number", float: "a number", bool: "true or false"}
+_TYPE_NAMES = {
+    str: "text",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+}
 
 
 class _Checker:
@@ -187,7 +194,9 @@ class _Checker:
         if kind == "names":
             return self.names(value, key)
         if kind == "ids":
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            if not isinstance(value, list) or not all(
+                isinstance(v, str) for v in value
+            ):
                 self.fail(key, f"must be a list of ids, got {value!r}")
             return tuple(value)
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
@@ -201,10 +210,15 @@ class _Checker:
     def names(self, value: Any, key: str) -> dict[str, str]:
         """Check a {uz, ru, en} table of translated names."""
         if not isinstance(value, dict):
-            self.fail(key, f"must be a table like {{ uz = ..., ru = ..., en = ... }}, got {value!r}")
+            self.fail(
+                key,
+                f"must be a table {{ uz = ..., ru = ..., en = ... }}, got {value!r}",
+            )
         for lang in value:
             if lang not in LANGUAGES:
-                self.fail(f"{key}.{lang}", f"unknown language (use {', '.join(LANGUAGES)})")
+                self.fail(
+                    f"{key}.{lang}", f"unknown language (use {', '.join(LANGUAGES)})"
+                )
         for lang in LANGUAGES:
             if not isinstance(value.get(lang), str) or not value[lang].strip():
                 self.fail(f"{key}.{lang}", "is missing: every name needs uz, ru and en")
@@ -221,7 +235,10 @@ class _Checker:
             key = f"{section}[{index}]"
             values = self.table(entry, key, allowed)
             if not _ID.match(values["id"]):
-                self.fail(f"{key}.id", f"{values['id']!r} is not a usable id (a-z, 0-9, - or _)")
+                self.fail(
+                    f"{key}.id",
+                    f"{values['id']!r} is not a usable id (a-z, 0-9, - or _)",
+                )
             if values["id"] in seen:
                 self.fail(f"{key}.id", f"{values['id']!r} is used twice")
             seen.add(values["id"])
@@ -229,78 +246,178 @@ class _Checker:
         return checked
 
     def config(self, raw: dict) -> Config:
-        top = {"clinic", "server", "printing", "services", "rooms", "dentists", "kiosks",
-               "printers"}
+        top = {
+            "clinic",
+            "server",
+            "printing",
+            "services",
+            "rooms",
+            "dentists",
+            "kiosks",
+            "printers",
+        }
         for name in raw:
             if name not in top:
                 self.fail(name, f"unknown section (known: {', '.join(sorted(top))})")
 
         clinic = self.clinic(raw.get("clinic", {}))
         server = self.server(raw.get("server", {}))
-        printing = PrintingSettings(**self.table(raw.get("printing", {}), "printing", {
-            "retry_max_seconds": (float, 60.0),
-            "give_up_after_seconds": (float, 900.0),
-        }))
-        services = [Service(**v) for v in self.items(raw, "services", {
-            "id": (str, _REQUIRED), "prefix": (str, _REQUIRED), "name": ("names", _REQUIRED),
-        })]
-        rooms = [Room(**v) for v in self.items(raw, "rooms", {
-            "id": (str, _REQUIRED), "name": ("names", _REQUIRED),
-        })]
-        printers = [Printer(**v) for v in self.items(raw, "printers", {
-            "id": (str, _REQUIRED), "type": (str, _REQUIRED), "width_mm": (int, 80),
-            "profile": (str, "default"), "path": (str, ""), "host": (str, ""),
-            "port": (int, 9100), "timeout": (float, 3.0), "vendor_id": (int, 0),
-            "product_id": (int, 0), "device": (str, ""), "baudrate": (int, 9600),
-        })]
-        kiosks = [Kiosk(**v) for v in self.items(raw, "kiosks", {
-            "id": (str, _REQUIRED), "name": (str, ""), "printer": (str, ""),
-        })]
-        dentists = [Dentist(**v) for v in self.items(raw, "dentists", {
-            "id": (str, _REQUIRED), "name": (str, _REQUIRED), "room": (str, _REQUIRED),
-            "services": ("ids", _REQUIRED),
-        })]
+        printing = PrintingSettings(
+            **self.table(
+                raw.get("printing", {}),
+                "printing",
+                {
+                    "retry_max_seconds": (float, 60.0),
+                    "give_up_after_seconds": (float, 900.0),
+                },
+            )
+        )
+        services = [
+            Service(**v)
+            for v in self.items(
+                raw,
+                "services",
+                {
+                    "id": (str, _REQUIRED),
+                    "prefix": (str, _REQUIRED),
+                    "name": ("names", _REQUIRED),
+                },
+            )
+        ]
+        rooms = [
+            Room(**v)
+            for v in self.items(
+                raw,
+                "rooms",
+                {
+                    "id": (str, _REQUIRED),
+                    "name": ("names", _REQUIRED),
+                },
+            )
+        ]
+        printers = [
+            Printer(**v)
+            for v in self.items(
+                raw,
+                "printers",
+                {
+                    "id": (str, _REQUIRED),
+                    "type": (str, _REQUIRED),
+                    "width_mm": (int, 80),
+                    "profile": (str, "default"),
+                    "path": (str, ""),
+                    "host": (str, ""),
+                    "port": (int, 9100),
+                    "timeout": (float, 3.0),
+                    "vendor_id": (int, 0),
+                    "product_id": (int, 0),
+                    "device": (str, ""),
+                    "baudrate": (int, 9600),
+                },
+            )
+        ]
+        kiosks = [
+            Kiosk(**v)
+            for v in self.items(
+                raw,
+                "kiosks",
+                {
+                    "id": (str, _REQUIRED),
+                    "name": (str, ""),
+                    "printer": (str, ""),
+                },
+            )
+        ]
+        dentists = [
+            Dentist(**v)
+            for v in self.items(
+                raw,
+                "dentists",
+                {
+                    "id": (str, _REQUIRED),
+                    "name": (str, _REQUIRED),
+                    "room": (str, _REQUIRED),
+                    "services": ("ids", _REQUIRED),
+                },
+            )
+        ]
 
         self.check_services(services)
         self.check_printers(printers)
         self.check_references(services, rooms, dentists, kiosks, printers)
-        return Config(clinic, server, printing, tuple(services), tuple(rooms),
-                      tuple(dentists), tuple(kiosks), tuple(printers), self.path)
+        return Config(
+            clinic,
+            server,
+            printing,
+            tuple(services),
+            tuple(rooms),
+            tuple(dentists),
+            tuple(kiosks),
+            tuple(printers),
+            self.path,
+        )
 
     def clinic(self, raw: Any) -> Clinic:
-        values = self.table(raw, "clinic", {
-            "name": (str, _REQUIRED), "timezone": (str, "Asia/Tashkent"),
-            "languages": ("ids", list(LANGUAGES)), "default_language": (str, "uz"),
-            "public_url": (str, ""), "announcement": (dict, {}),
-        })
+        values = self.table(
+            raw,
+            "clinic",
+            {
+                "name": (str, _REQUIRED),
+                "timezone": (str, "Asia/Tashkent"),
+                "languages": ("ids", list(LANGUAGES)),
+                "default_language": (str, "uz"),
+                "public_url": (str, ""),
+                "announcement": (dict, {}),
+            },
+        )
         try:
             ZoneInfo(values["timezone"])
         except (ZoneInfoNotFoundError, ValueError):
-            self.fail("clinic.timezone", f"{values['timezone']!r} is not a known time zone "
-                      "(for example Asia/Tashkent)")
+            self.fail(
+                "clinic.timezone",
+                f"{values['timezone']!r} is not a known time zone "
+                "(for example Asia/Tashkent)",
+            )
         for lang in values["languages"]:
             if lang not in LANGUAGES:
-                self.fail("clinic.languages", f"{lang!r} is not supported (use {', '.join(LANGUAGES)})")
+                self.fail(
+                    "clinic.languages",
+                    f"{lang!r} is not supported (use {', '.join(LANGUAGES)})",
+                )
         if values["default_language"] not in values["languages"]:
-            self.fail("clinic.default_language",
-                      f"{values['default_language']!r} is not in clinic.languages")
+            self.fail(
+                "clinic.default_language",
+                f"{values['default_language']!r} is not in clinic.languages",
+            )
         url = values["public_url"]
         if url and not re.match(r"^https?://[^/\s]+", url):
-            self.fail("clinic.public_url", f"{url!r} must start with http:// or https://")
+            self.fail(
+                "clinic.public_url", f"{url!r} must start with http:// or https://"
+            )
         values["public_url"] = url.rstrip("/")
         if values["announcement"]:
-            values["announcement"] = self.names(values["announcement"], "clinic.announcement")
+            values["announcement"] = self.names(
+                values["announcement"], "clinic.announcement"
+            )
         values["languages"] = tuple(values["languages"])
         return Clinic(**values)
 
     def server(self, raw: Any) -> ServerSettings:
-        values = self.table(raw, "server", {
-            "host": (str, "0.0.0.0"), "port": (int, 5000),
-            "async_mode": (str, "eventlet"), "database": (str, "var/navbat.sqlite3"),
-        })
+        values = self.table(
+            raw,
+            "server",
+            {
+                "host": (str, "0.0.0.0"),
+                "port": (int, 5000),
+                "async_mode": (str, "eventlet"),
+                "database": (str, "var/navbat.sqlite3"),
+            },
+        )
         if values["async_mode"] not in ASYNC_MODES:
-            self.fail("server.async_mode", f"{values['async_mode']!r} is not one of "
-                      f"{', '.join(ASYNC_MODES)}")
+            self.fail(
+                "server.async_mode",
+                f"{values['async_mode']!r} is not one of {', '.join(ASYNC_MODES)}",
+            )
         if not 0 < values["port"] < 65536:
             self.fail("server.port", f"{values['port']} is not a TCP port (1-65535)")
         return ServerSettings(**values)
@@ -310,7 +427,9 @@ class _Checker:
         for index, service in enumerate(services):
             key = f"services[{index}].prefix"
             if not _PREFIX.match(service.prefix):
-                self.fail(key, f"{service.prefix!r} must be 1 to 3 capital Latin letters")
+                self.fail(
+                    key, f"{service.prefix!r} must be 1 to 3 capital Latin letters"
+                )
             if service.prefix in prefixes:
                 self.fail(key, f"{service.prefix!r} is used by two services")
             prefixes.add(service.prefix)
@@ -319,16 +438,26 @@ class _Checker:
         for index, printer in enumerate(printers):
             key = f"printers[{index}]"
             if printer.type not in PRINTER_TYPES:
-                self.fail(f"{key}.type", f"{printer.type!r} is not one of {', '.join(PRINTER_TYPES)}")
+                self.fail(
+                    f"{key}.type",
+                    f"{printer.type!r} is not one of {', '.join(PRINTER_TYPES)}",
+                )
             if printer.width_mm not in (58, 80):
                 self.fail(f"{key}.width_mm", f"{printer.width_mm} must be 58 or 80")
-            needs = {"file": "path", "network": "host", "serial": "device"}.get(printer.type)
+            needs = {"file": "path", "network": "host", "serial": "device"}.get(
+                printer.type
+            )
             if needs and not getattr(printer, needs):
                 self.fail(f"{key}.{needs}", f"is needed for a {printer.type} printer")
             if printer.type == "usb" and not (printer.vendor_id and printer.product_id):
-                self.fail(f"{key}.vendor_id", "vendor_id and product_id are needed for a usb printer")
+                self.fail(
+                    f"{key}.vendor_id",
+                    "vendor_id and product_id are needed for a usb printer",
+                )
             if printer.timeout <= 0:
-                self.fail(f"{key}.timeout", f"{printer.timeout} must be more than 0 seconds")
+                self.fail(
+                    f"{key}.timeout", f"{printer.timeout} must be more than 0 seconds"
+                )
 
     def check_references(self, services, rooms, dentists, kiosks, printers) -> None:
         service_ids = {s.id for s in services}
@@ -342,11 +471,16 @@ class _Checker:
                 self.fail(f"{key}.services", "needs at least one service")
             for service_id in dentist.services:
                 if service_id not in service_ids:
-                    self.fail(f"{key}.services", f"service {service_id!r} is not in [[services]]")
+                    self.fail(
+                        f"{key}.services",
+                        f"service {service_id!r} is not in [[services]]",
+                    )
         for index, kiosk in enumerate(kiosks):
             if kiosk.printer and kiosk.printer not in printer_ids:
-                self.fail(f"kiosks[{index}].printer",
-                          f"printer {kiosk.printer!r} is not in [[printers]]")
+                self.fail(
+                    f"kiosks[{index}].printer",
+                    f"printer {kiosk.printer!r} is not in [[printers]]",
+                )
 
 
 _REQUIRED = object()

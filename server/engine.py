@@ -219,22 +219,30 @@ class Queue:
 
     def start(self, dentist_id: str) -> tuple[TicketView, list[Event]]:
         """Mark that the called patient has sat down in the chair."""
-        return self._transition(dentist_id, ("called",), "serving", "started",
-                                stamp="started_at")
+        return self._transition(
+            dentist_id, ("called",), "serving", "started", stamp="started_at"
+        )
 
     def finish(self, dentist_id: str) -> tuple[TicketView, list[Event]]:
         """Close the dentist's current ticket as served."""
-        return self._transition(dentist_id, ("called", "serving"), "done", "done",
-                                stamp="finished_at")
+        return self._transition(
+            dentist_id, ("called", "serving"), "done", "done", stamp="finished_at"
+        )
 
     def no_show(self, dentist_id: str) -> tuple[TicketView, list[Event]]:
         """Close the dentist's called ticket because the patient did not come."""
-        return self._transition(dentist_id, ("called",), "no_show", "no_show",
-                                stamp="finished_at")
+        return self._transition(
+            dentist_id, ("called",), "no_show", "no_show", stamp="finished_at"
+        )
 
     def _transition(
-        self, dentist_id: str, allowed: tuple[str, ...], to_state: str, action: str,
-        *, stamp: str,
+        self,
+        dentist_id: str,
+        allowed: tuple[str, ...],
+        to_state: str,
+        action: str,
+        *,
+        stamp: str,
     ) -> tuple[TicketView, list[Event]]:
         dentist = self._dentist(dentist_id)
         with writing():
@@ -429,8 +437,11 @@ class Queue:
     def _log_info(event: Event) -> None:
         logger.info(
             "ticket %s %s: service=%s room=%s actor=%s",
-            event.ticket.label, event.action, event.ticket.service,
-            event.ticket.room, event.actor,
+            event.ticket.label,
+            event.action,
+            event.ticket.service,
+            event.ticket.room,
+            event.actor,
         )
 
 

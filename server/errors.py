@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 class HubError(Exception):
-    """A refusal a person can act on: `code` picks the message, `status` the HTTP code."""
+    """A refusal a person can act on; `code` picks its message in the catalogs."""
 
     def __init__(self, code: str, status: int = 409, **params: object):
         super().__init__(code)

@@ -62,4 +62,6 @@ def pick_language(candidates, allowed, default: str) -> str:
 
 def strings(lang: str, *prefixes: str) -> dict[str, str]:
     """Return the messages whose keys start with prefixes, for a page's script."""
-    return {key: text for key, text in catalog(lang).items() if key.startswith(prefixes)}
+    return {
+        key: text for key, text in catalog(lang).items() if key.startswith(prefixes)
+    }

@@ -18,9 +18,11 @@ def lan_addresses() -> list[str]:
     found = []
     for _, name in socket.if_nameindex():
         address = _interface_address(name)
-        if address and ipaddress.ip_address(address).is_private:
-            if not ipaddress.ip_address(address).is_loopback:
-                found.append(address)
+        if address is None:
+            continue
+        ip = ipaddress.ip_address(address)
+        if ip.is_private and not ip.is_loopback:
+            found.append(address)
     return found
 
 

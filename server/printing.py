@@ -167,7 +167,8 @@ class Spool:
             job = (
                 PrintJob.select()
                 .where(
-                    (PrintJob.state == "queued") & (PrintJob.next_attempt_at <= utcnow())
+                    (PrintJob.state == "queued")
+                    & (PrintJob.next_attempt_at <= utcnow())
                 )
                 .order_by(PrintJob.id)
                 .first()
@@ -182,7 +183,9 @@ class Spool:
     def _print(self, job: PrintJob) -> None:
         printer = self.config.printer(job.printer)
         if printer is None:
-            self._finish(job, "failed", f"printer {job.printer!r} is not in config.toml")
+            self._finish(
+                job, "failed", f"printer {job.printer!r} is not in config.toml"
+            )
             return
         try:
             with reading():
@@ -202,13 +205,17 @@ class Spool:
         name = f"{ticket.day}_{ticket.label}"
         send(device, data, name=name)
         if printer.type == "file":
-            save_preview(device, render_png(layout, width_mm=printer.width_mm), name=name)
+            save_preview(
+                device, render_png(layout, width_mm=printer.width_mm), name=name
+            )
 
     def ticket_print(self, ticket: Ticket) -> TicketPrint:
         """Describe a ticket's paper in the language the patient chose."""
         lang = ticket.lang
         service = self.config.service(ticket.service)
-        issued = ticket.issued_at.replace(tzinfo=UTC).astimezone(self.config.clinic.zone)
+        issued = ticket.issued_at.replace(tzinfo=UTC).astimezone(
+            self.config.clinic.zone
+        )
         ahead = self.queue.ahead(TicketView.of(ticket))
         return TicketPrint(
             clinic_name=self.config.clinic.name,
@@ -245,7 +252,9 @@ class Spool:
                 next_attempt_at=utcnow() + timedelta(seconds=delay),
             ).where(PrintJob.id == job.id).execute()
         if give_up:
-            logger.warning("print job %d given up after %d attempts", job.id, job.attempts)
+            logger.warning(
+                "print job %d given up after %d attempts", job.id, job.attempts
+            )
 
 
 def printer_device(printer: Printer, base: Path) -> PrinterConfig:
