@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import render_template
 
-from server.hub import hub, page_language
+from server.hub import hub, page_language, surface_blueprint
 from server.i18n import strings
 
-bp = Blueprint(
-    "display",
-    __name__,
-    url_prefix="/display",
-    template_folder="templates",
-    static_folder="static",
-    static_url_path="/static",
-)
+bp = surface_blueprint("display", __name__, "/display")
 
 
 @bp.get("/")

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import abort, redirect, render_template, url_for
 
-from server.hub import hub
+from server.hub import hub, surface_blueprint
 from server.i18n import strings
 
-bp = Blueprint(
-    "kiosk",
-    __name__,
-    url_prefix="/kiosk",
-    template_folder="templates",
-    static_folder="static",
-    static_url_path="/static",
-)
+bp = surface_blueprint("kiosk", __name__, "/kiosk")
 
 
 @bp.get("/")

@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import render_template
 
 from server.errors import QueueError
-from server.hub import hub
+from server.hub import hub, surface_blueprint
 from server.i18n import strings
 
-bp = Blueprint(
-    "phone",
-    __name__,
-    url_prefix="/t",
-    template_folder="templates",
-    static_folder="static",
-    static_url_path="/static",
-)
+bp = surface_blueprint("phone", __name__, "/t")
 
 
 @bp.get("/<token>")

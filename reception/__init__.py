@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import render_template
 
 from server import auth
-from server.hub import hub, page_language
+from server.hub import hub, page_language, surface_blueprint
 from server.i18n import strings
 
-bp = Blueprint(
-    "reception",
-    __name__,
-    url_prefix="/reception",
-    template_folder="templates",
-    static_folder="static",
-    static_url_path="/static",
-)
+bp = surface_blueprint("reception", __name__, "/reception")
 
 
 @bp.get("/")

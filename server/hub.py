@@ -50,3 +50,17 @@ def page_language() -> str:
         clinic.languages,
         clinic.default_language,
     )
+
+
+def surface_blueprint(name: str, import_name: str, url_prefix: str):
+    """Make a surface's blueprint with its own templates and static folder."""
+    from flask import Blueprint
+
+    return Blueprint(
+        name,
+        import_name,
+        url_prefix=url_prefix,
+        template_folder="templates",
+        static_folder="static",
+        static_url_path="/static",
+    )

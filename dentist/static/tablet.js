@@ -3,8 +3,8 @@
 
 (function () {
   const data = Navbat.pageData();
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const t = (key, params) => Navbat.t(data.strings, key, params);
+  const api = Navbat.api;
 
   const el = {
     name: document.getElementById("dentist-name"),
@@ -32,21 +32,6 @@
 
   let refreshTimer = null;
   let acting = false;
-
-  async function api(method, path) {
-    const response = await fetch("/api/v1" + path, {
-      method,
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: method === "POST" ? "{}" : undefined,
-    });
-    if (response.status === 401) {
-      location.reload();
-      throw new Error("signed out");
-    }
-    const json = await response.json();
-    if (!response.ok) throw new Error(json.error ? json.error.message : response.statusText);
-    return json;
-  }
 
   function minutesSince(iso) {
     return Math.max(0, Math.floor((Date.now() - Date.parse(iso)) / 60000));
@@ -130,11 +115,7 @@
     button.addEventListener("click", () => act(button));
   }
   el.signOut.addEventListener("click", async () => {
-    await fetch("/api/v1/dentist/logout", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: "{}",
-    });
+    await api("POST", "/dentist/logout");
     location.reload();
   });
   setInterval(refresh, 60000); // keeps the "waiting N min" lines current

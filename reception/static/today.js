@@ -3,8 +3,8 @@
 
 (function () {
   const data = Navbat.pageData();
-  const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const t = (key, params) => Navbat.t(data.strings, key, params);
+  const api = Navbat.api;
   const el = {
     alerts: document.getElementById("alerts"),
     printers: document.getElementById("printers"),
@@ -15,18 +15,6 @@
   };
   const printers = {};
   let refreshTimer = null;
-
-  async function api(method, path) {
-    const response = await fetch("/api/v1" + path, {
-      method,
-      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: method === "POST" ? "{}" : undefined,
-    });
-    if (response.status === 401) location.reload();
-    const json = await response.json();
-    if (!response.ok) throw new Error(json.error.message);
-    return json;
-  }
 
   function cell(text, className) {
     const td = document.createElement("td");

@@ -19,6 +19,27 @@ Navbat.t = function (strings, key, params) {
   return text;
 };
 
+// Call the hub's JSON API with the page's CSRF token; a 401 means the
+// session ended, so the page reloads into its sign-in form.
+Navbat.api = async function (method, path) {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  const response = await fetch("/api/v1" + path, {
+    method,
+    headers: {
+      "Content-Type": "application/json",
+      "X-CSRF-Token": meta ? meta.content : "",
+    },
+    body: method === "GET" ? undefined : "{}",
+  });
+  if (response.status === 401) {
+    location.reload();
+    throw new Error("signed out");
+  }
+  const json = await response.json();
+  if (!response.ok) throw new Error(json.error ? json.error.message : response.statusText);
+  return json;
+};
+
 // Connect as an audience; call onSnapshot(snapshot) and handlers[name](msg).
 Navbat.live = function ({ auth, onSnapshot, handlers, dot }) {
   const socket = io({ auth, reconnectionDelayMax: 3000 });
