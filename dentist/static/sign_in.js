@@ -15,6 +15,13 @@
   let dentist = null;
   let pin = "";
 
+  function showError(message) {
+    el.error.textContent = message;
+    el.error.hidden = false;
+    pin = "";
+    showPin();
+  }
+
   function showPin() {
     el.dots.textContent = "•".repeat(pin.length);
   }
@@ -65,10 +72,9 @@
         return;
       }
       const json = await response.json();
-      el.error.textContent = json.error.message;
-      el.error.hidden = false;
-      pin = "";
-      showPin();
+      showError(json.error.message);
+    } catch (err) {
+      showError(data.strings["common.reconnecting"]);
     } finally {
       el.submit.disabled = false;
     }

@@ -31,6 +31,7 @@
   let waiting = {};
   let busy = false;
   let countdown = null;
+  let errorTimer = null;
   const tiles = {};
 
   function t(key, params) {
@@ -161,7 +162,8 @@
   function showError(message) {
     el.error.textContent = message;
     el.error.hidden = false;
-    setTimeout(hideError, ERROR_SECONDS * 1000);
+    clearTimeout(errorTimer);
+    errorTimer = setTimeout(hideError, ERROR_SECONDS * 1000);
   }
 
   function hideError() {

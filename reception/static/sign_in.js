@@ -10,11 +10,18 @@
     event.preventDefault();
     error.hidden = true;
     const fields = Object.fromEntries(new FormData(form));
-    const response = await fetch("/api/v1/staff/login?lang=" + data.lang, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(fields),
-    });
+    let response;
+    try {
+      response = await fetch("/api/v1/staff/login?lang=" + data.lang, {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify(fields),
+      });
+    } catch (err) {
+      error.textContent = data.strings["common.reconnecting"];
+      error.hidden = false;
+      return;
+    }
     if (response.ok) {
       location.reload();
       return;
