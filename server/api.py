@@ -68,25 +68,39 @@ def text_field(data: dict, name: str, *, required: bool = True, max_len: int = 6
 def hub_error(err: HubError):
     """Turn a refusal into JSON with a sentence the person can act on."""
     lang = request_language()
-    payload = {
-        "code": err.code,
-        "message": translate(lang, f"error.{err.code}", **err.params),
-    }
+    payload = {"code": err.code, "message": error_message(lang, err)}
     if isinstance(err, InputError):
         payload["field"] = err.field
     return jsonify(error=payload), err.status
 
 
-@bp.errorhandler(404)
-def not_found(_err):
+def error_message(lang: str, err: HubError) -> str:
+    """Fill in a refusal's message, naming an input field in the person's words."""
+    params = dict(err.params)
+    if isinstance(err, InputError):
+        params["field"] = translate(lang, f"field.{err.field}")
+    message = translate(lang, f"error.{err.code}", **params)
+    # Some sentences open with the field's name ("the service must be text").
+    if isinstance(err, InputError) and message.startswith(params["field"]):
+        message = message[:1].upper() + message[1:]
+    return message
+
+
+# Routing errors reach only app-wide handlers, so these check the path.
+@bp.app_errorhandler(404)
+def not_found(err):
+    if not request.path.startswith(f"{bp.url_prefix}/"):
+        return err
     lang = request_language()
     return jsonify(
         error={"code": "not_found", "message": translate(lang, "error.not_found")}
     ), 404
 
 
-@bp.errorhandler(405)
-def wrong_method(_err):
+@bp.app_errorhandler(405)
+def wrong_method(err):
+    if not request.path.startswith(f"{bp.url_prefix}/"):
+        return err
     lang = request_language()
     return jsonify(
         error={"code": "wrong_method", "message": translate(lang, "error.wrong_method")}

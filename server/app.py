@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, request, session
+from jinja2 import pass_context
 
 from server import config as config_module
 from server.config import Config
@@ -95,16 +96,22 @@ def _register_page_helpers(app: Flask, config: Config) -> None:
     def page_helpers():
         from server.auth import csrf_token
 
-        lang = page_language()
         return {
-            "lang": lang,
-            "_": lambda key, **params: translate(lang, key, **params),
+            "lang": page_language(),
+            "_": _translate_in_page_language,
             "clinic": config.clinic,
             "languages": [
                 (code, LANGUAGE_NAMES[code]) for code in config.clinic.languages
             ],
             "csrf_token": csrf_token,
         }
+
+
+@pass_context
+def _translate_in_page_language(context, key: str, **params: object) -> str:
+    # Read the template's own `lang`: a view may set it (the phone page speaks
+    # its ticket's language), and the words must follow the <html lang>.
+    return translate(context["lang"], key, **params)
 
 
 def _secret_key(var_dir: Path) -> str:

@@ -138,7 +138,14 @@ def start_session(**values: object) -> None:
 
 
 def signed_in_dentist() -> str | None:
-    return session.get("dentist")
+    """Return the tablet's dentist, if still one of the clinic's dentists."""
+    from server.hub import hub
+
+    dentist_id = session.get("dentist")
+    if dentist_id and hub().config.dentist(dentist_id) is None:
+        session.pop("dentist", None)
+        return None
+    return dentist_id
 
 
 def signed_in_staff() -> int | None:
