@@ -127,12 +127,15 @@ class Spool:
         self.wake()
 
     def process_due(self) -> int:
-        """Send every job that is due now; return how many were tried."""
-        tried = 0
-        while (job := self._claim_due_job()) is not None:
+        """Send every job that is due now, each once; return how many were tried."""
+        # A job that fails is due again after its back-off; without the
+        # exclusion a back-off shorter than a send would keep this loop going
+        # until the printer came back or every job was given up.
+        tried: set[int] = set()
+        while (job := self._claim_due_job(exclude=tried)) is not None:
+            tried.add(job.id)
             self._print(job)
-            tried += 1
-        return tried
+        return len(tried)
 
     def run_forever(self) -> None:
         """Process jobs until stop(); the hub runs this as a background task."""
@@ -162,17 +165,12 @@ class Spool:
         wait = (job.next_attempt_at - utcnow()).total_seconds()
         return min(max(wait, 0.05), IDLE_WAKE_SECONDS)
 
-    def _claim_due_job(self) -> PrintJob | None:
+    def _claim_due_job(self, exclude: set[int]) -> PrintJob | None:
+        due = (PrintJob.state == "queued") & (PrintJob.next_attempt_at <= utcnow())
+        if exclude:
+            due &= PrintJob.id.not_in(sorted(exclude))
         with writing():
-            job = (
-                PrintJob.select()
-                .where(
-                    (PrintJob.state == "queued")
-                    & (PrintJob.next_attempt_at <= utcnow())
-                )
-                .order_by(PrintJob.id)
-                .first()
-            )
+            job = PrintJob.select().where(due).order_by(PrintJob.id).first()
             if job is None:
                 return None
             job.state = "printing"
@@ -193,6 +191,13 @@ class Spool:
             self._send(printer, ticket)
         except PrinterUnavailable as err:
             self._retry_later(job, str(err))
+            self._set_state(printer.id, "offline", str(err))
+            return
+        except Exception as err:
+            # A bad [[printers]] entry (say an unknown profile) or a bug: a retry
+            # cannot help, and a job left "printing" would wait unseen for ever.
+            logger.exception("print job %d failed on printer %s", job.id, printer.id)
+            self._finish(job, "failed", str(err))
             self._set_state(printer.id, "offline", str(err))
             return
         self._finish(job, "printed")
