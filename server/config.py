@@ -272,6 +272,9 @@ class _Checker:
                 },
             )
         )
+        for name in ("retry_max_seconds", "give_up_after_seconds"):
+            if getattr(printing, name) <= 0:
+                self.fail(f"printing.{name}", "must be more than 0 seconds")
         services = [
             Service(**v)
             for v in self.items(

@@ -84,6 +84,7 @@ class TicketView:
 class Event:
     """Something that happened to a ticket, to be broadcast after commit."""
 
+    id: int  # the event log row: clients use it to skip what a snapshot had
     action: str  # issued, called, recalled, started, done, no_show
     ticket: TicketView
     actor: str
@@ -423,7 +424,7 @@ class Queue:
     # -- the event log ---------------------------------------------------
 
     def _log(self, ticket: Ticket, action: str, from_state: str | None, actor: str):
-        TicketEvent.create(
+        row = TicketEvent.create(
             ticket=ticket.id,
             action=action,
             from_state=from_state,
@@ -431,7 +432,7 @@ class Queue:
             actor=actor,
             at=self.now(),
         )
-        return Event(action, TicketView.of(ticket), actor, from_state)
+        return Event(row.id, action, TicketView.of(ticket), actor, from_state)
 
     @staticmethod
     def _log_info(event: Event) -> None:

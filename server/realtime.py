@@ -68,20 +68,9 @@ class Broadcaster:
         for event in events:
             ticket = event.ticket
             touched_services.add(ticket.service)
-            self.send(
-                DISPLAY,
-                "queue",
-                {"action": event.action, "ticket": ticket.public(), "waiting": counts},
-            )
-            self.send(
-                STAFF,
-                "queue",
-                {
-                    "action": event.action,
-                    "ticket": ticket.staff(),
-                    "waiting": counts,
-                },
-            )
+            change = {"event_id": event.id, "action": event.action, "waiting": counts}
+            self.send(DISPLAY, "queue", dict(change, ticket=ticket.public()))
+            self.send(STAFF, "queue", dict(change, ticket=ticket.staff()))
             self.send(ticket_stream(ticket.token), "ticket", ticket.public())
         for service_id in touched_services:
             self.send(

@@ -166,7 +166,12 @@ class HubProcess:
             stderr=subprocess.STDOUT,
             env=env,
         )
-        self.wait_ready()
+        log.close()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()  # a hub that never came up must not outlive the test
+            raise
         return self
 
     def wait_ready(self, timeout: float = 30.0) -> None:

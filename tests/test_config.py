@@ -119,6 +119,12 @@ BROKEN = [
         id="timeout-0",
     ),
     pytest.param(
+        lambda raw: raw.setdefault("printing", {}).update(retry_max_seconds=0),
+        "printing.retry_max_seconds",
+        "must be more than 0 seconds",
+        id="retry-0",
+    ),
+    pytest.param(
         _set("printers.0.timeout", "3"),
         "printers[0].timeout",
         "must be a number",

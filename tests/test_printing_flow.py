@@ -259,7 +259,7 @@ def test_stalled_printer_times_out_without_holding_up_issuing(networked, fake_pr
 def test_one_round_tries_each_due_job_once(build, fake_printer):
     app = build(
         printers=network_printer(fake_printer.port),
-        printing={"retry_max_seconds": 0.0, "give_up_after_seconds": 3.0},
+        printing={"retry_max_seconds": 0.001, "give_up_after_seconds": 3.0},
     )
     hub = app.extensions["navbat"]
     client = app.test_client()

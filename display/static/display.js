@@ -20,6 +20,9 @@
 
   const chime = new Navbat.Chime();
   let recent = [];
+  // The newest call the screen knows of: a call the last snapshot already
+  // showed is never announced a second time.
+  let lastCallId = 0;
   const announcements = [];
   let announcing = false;
 
@@ -92,6 +95,7 @@
   function onSnapshot(snapshot) {
     announcements.length = 0;
     recent = snapshot.recent;
+    lastCallId = Math.max(0, ...recent.map((call) => call.event_id));
     showCall(recent[0], false);
     renderRecent();
     renderWaiting(snapshot.waiting);
@@ -99,9 +103,11 @@
 
   function onQueue(message) {
     renderWaiting(message.waiting);
-    if (message.action === "called" || message.action === "recalled") {
+    const isCall = message.action === "called" || message.action === "recalled";
+    if (isCall && message.event_id > lastCallId) {
+      lastCallId = message.event_id;
       announce({
-        event_id: `${message.stream}:${message.seq}`,
+        event_id: message.event_id,
         label: message.ticket.label,
         room: message.ticket.room,
         recall: message.action === "recalled",
