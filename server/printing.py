@@ -14,6 +14,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, timedelta
 from pathlib import Path
 
+from peewee import fn
+
 from printers import (
     PrinterConfig,
     PrinterUnavailable,
@@ -63,7 +65,9 @@ class Spool:
 
     def printer_for_kiosk(self, kiosk_id: str | None) -> str | None:
         kiosk = self.config.kiosk(kiosk_id) if kiosk_id else None
-        return kiosk.printer or None if kiosk else None
+        if kiosk is None or not kiosk.printer:
+            return None
+        return kiosk.printer
 
     def state(self, printer_id: str | None) -> str:
         if printer_id is None:
@@ -72,21 +76,21 @@ class Spool:
 
     def states(self) -> list[dict]:
         """Return every printer's state with its waiting and failed job counts."""
+        return [self._counted(printer_id) for printer_id in self._states]
+
+    def _counted(self, printer_id: str) -> dict:
+        """Return one printer's state with its job counts read fresh."""
+        printer_state = self._states[printer_id]
         with reading():
-            for printer_state in self._states.values():
-                jobs = PrintJob.select().where(PrintJob.printer == printer_state.id)
-                printer_state.jobs_waiting = jobs.where(
-                    PrintJob.state.in_(("queued", "printing"))
-                ).count()
-                printer_state.jobs_failed = (
-                    PrintJob.select()
-                    .where(
-                        (PrintJob.printer == printer_state.id)
-                        & (PrintJob.state == "failed")
-                    )
-                    .count()
-                )
-        return [asdict(s) for s in self._states.values()]
+            counts = dict(
+                PrintJob.select(PrintJob.state, fn.COUNT(PrintJob.id))
+                .where(PrintJob.printer == printer_id)
+                .group_by(PrintJob.state)
+                .tuples()
+            )
+        printer_state.jobs_waiting = counts.get("queued", 0) + counts.get("printing", 0)
+        printer_state.jobs_failed = counts.get("failed", 0)
+        return asdict(printer_state)
 
     def _set_state(self, printer_id: str, state: str, error: str = "") -> None:
         current = self._states[printer_id]
@@ -98,7 +102,7 @@ class Spool:
             logger.warning("printer %s is down: %s", printer_id, error)
         elif state == "online":
             logger.info("printer %s is printing", printer_id)
-        self.on_change(asdict(current))
+        self.on_change(self._counted(printer_id))
 
     # -- jobs --------------------------------------------------------------
 
@@ -264,20 +268,9 @@ class Spool:
 
 def printer_device(printer: Printer, base: Path) -> PrinterConfig:
     """Turn a [[printers]] entry into the printers package's device settings."""
-    path = Path(printer.path) if printer.path else Path()
-    if printer.type == "file" and not path.is_absolute():
-        path = base / path
-    return PrinterConfig(
-        id=printer.id,
-        type=printer.type,
-        width_mm=printer.width_mm,
-        profile=printer.profile,
-        path=str(path),
-        host=printer.host,
-        port=printer.port,
-        timeout=printer.timeout,
-        vendor_id=printer.vendor_id,
-        product_id=printer.product_id,
-        device=printer.device,
-        baudrate=printer.baudrate,
-    )
+    # The two share their fields; only a file printer's folder is resolved
+    # against config.toml's own folder.
+    settings = asdict(printer)
+    if printer.type == "file" and not Path(printer.path).is_absolute():
+        settings["path"] = str(base / printer.path)
+    return PrinterConfig(**settings)
