@@ -44,7 +44,14 @@ CHROMIUM_FLAGS = [
 def seed(base: str, pins: dict[str, str]) -> tuple[str, str]:
     """Issue and call a few tickets; return a waiting and a called ticket token."""
     tokens = []
-    for service in ("checkup", "checkup", "treatment", "extraction", "hygiene", "checkup"):
+    for service in (
+        "checkup",
+        "checkup",
+        "treatment",
+        "extraction",
+        "hygiene",
+        "checkup",
+    ):
         answer = requests.post(
             f"{base}/api/v1/tickets", json={"service": service, "kiosk": "lobby"}
         ).json()
@@ -110,7 +117,8 @@ def take_signed_in(browser, base, lang, pins) -> None:
     context = browser.new_context(viewport=DEVICES["tablet"])
     page = context.new_page()
     page.request.post(
-        f"{base}/api/v1/dentist/login", data={"dentist": "karimova", "pin": pins["karimova"]}
+        f"{base}/api/v1/dentist/login",
+        data={"dentist": "karimova", "pin": pins["karimova"]},
     )
     page.goto(f"{base}/dentist/?lang={lang}")
     page.wait_for_timeout(800)
@@ -120,7 +128,8 @@ def take_signed_in(browser, base, lang, pins) -> None:
     context = browser.new_context(viewport=DEVICES["desk"])
     page = context.new_page()
     page.request.post(
-        f"{base}/api/v1/staff/login", data={"username": "admin", "password": pins["admin"]}
+        f"{base}/api/v1/staff/login",
+        data={"username": "admin", "password": pins["admin"]},
     )
     page.goto(f"{base}/reception/?lang={lang}")
     page.wait_for_timeout(800)

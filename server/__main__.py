@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import fcntl
 import logging
+import socket
 import sys
 import warnings
+from pathlib import Path
 
 from server import config as config_module
 
@@ -35,9 +38,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _patch_eventlet() -> None:
     # Must run before Flask or anything that touches sockets and threads is
-    # imported (see PITFALLS.md); eventlet warns at import that it is in
-    # bug-fix-only mode, which we know and track in the README.
-    warnings.filterwarnings("ignore", category=DeprecationWarning, module="eventlet")
+    # imported, or Flask's start-up fails. eventlet also warns at import that
+    # it is in bug-fix-only mode: known, and why threading mode exists.
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     import eventlet
 
     eventlet.monkey_patch()
@@ -73,10 +76,16 @@ def _run(config, args) -> int:
     from server.auth import bootstrap_credentials
     from server.realtime import socketio
 
-    app = create_app(config)
-    hub = app.extensions["navbat"]
     host = args.host or config.server.host
     port = args.port or config.server.port
+    try:
+        _claim_single_hub(config.database_path, host, port)
+    except RuntimeError as err:
+        print(f"navbat: {err}", file=sys.stderr)
+        return 2
+
+    app = create_app(config)
+    hub = app.extensions["navbat"]
 
     _show_credentials(bootstrap_credentials(config))
     hub.spool.recover()
@@ -93,6 +102,40 @@ def _run(config, args) -> int:
         app, host=host, port=port, log_output=False, allow_unsafe_werkzeug=True
     )
     return 0
+
+
+_hub_lock = None  # held open for the life of the process
+
+
+def _claim_single_hub(database: Path, host: str, port: int) -> None:
+    """Refuse to start a second hub on the same database or port.
+
+    Two hubs would split the screens between them (eventlet listens with
+    SO_REUSEPORT, so the kernel shares the port silently) and the second
+    would fail the first one's print jobs as "interrupted".
+    """
+    global _hub_lock
+    database.parent.mkdir(parents=True, exist_ok=True)
+    lock = (database.parent / f"{database.name}.lock").open("a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        raise RuntimeError(
+            f"another hub is already running on {database}; stop it first "
+            "(only one hub may serve a clinic's database)"
+        ) from None
+    _hub_lock = lock
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as err:
+            raise RuntimeError(
+                f"cannot listen on {host}:{port} ({err.strerror}); another program "
+                "uses that port: stop it or set [server] port in config.toml"
+            ) from None
 
 
 def _show_credentials(created) -> None:
@@ -112,10 +155,10 @@ def _show_addresses(hub, config) -> None:
     base = hub.public_url
     print("\nNavbat is running. Open these on the clinic's devices:")
     for kiosk in config.kiosks:
-        print(f"  Kiosk ({kiosk.id}):     {base}/kiosk/{kiosk.id}")
-    print(f"  Waiting-room TV:  {base}/display/")
-    print(f"  Dentist tablet:   {base}/dentist/")
-    print(f"  Staff sign-in:    {base}/reception/")
+        print(f"  {'Kiosk ' + kiosk.id + ':':18}{base}/kiosk/{kiosk.id}")
+    print(f"  {'Waiting-room TV:':18}{base}/display/")
+    print(f"  {'Dentist tablet:':18}{base}/dentist/")
+    print(f"  {'Staff sign-in:':18}{base}/reception/")
     print()
 
 
@@ -150,7 +193,13 @@ def _reset_password(config, args) -> int:
     open_sqlite(config.database_path)
     create_tables()
     password = auth.new_password()
-    auth.set_password(args.username, password)
+    if not auth.reset_password(args.username, password):
+        known = ", ".join(auth.staff_usernames()) or "none"
+        print(
+            f"navbat: there is no staff user {args.username!r} (known: {known})",
+            file=sys.stderr,
+        )
+        return 2
     print(f"New password for {args.username}: {password}")
     return 0
 

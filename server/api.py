@@ -221,14 +221,18 @@ def dentist_login():
     data = body()
     dentist_id = text_field(data, "dentist")
     pin = text_field(data, "pin", max_len=12)
-    auth.check_pin(dentist_id, pin)
-    auth.start_session(dentist=dentist_id)
+    epoch = auth.check_pin(dentist_id, pin)
+    auth.start_session(dentist=dentist_id, epoch=epoch)
     logger.info("dentist %s signed in on a tablet", dentist_id)
     return jsonify(ok=True, csrf=auth.csrf_token())
 
 
 @bp.post("/dentist/logout")
 def dentist_logout():
+    """Sign the dentist out; their session cookies stop working everywhere."""
+    dentist_id = auth.signed_in_dentist()
+    if dentist_id:
+        auth.end_dentist_sessions(dentist_id)
     session.pop("dentist", None)
     return jsonify(ok=True)
 
@@ -280,13 +284,16 @@ def staff_login():
     user = auth.check_password(
         text_field(data, "username"), text_field(data, "password", max_len=128)
     )
-    auth.start_session(user_id=user.id, role=user.role)
+    auth.start_session(user_id=user.id, role=user.role, epoch=user.session_epoch)
     logger.info("staff user %s signed in", user.username)
     return jsonify(ok=True, csrf=auth.csrf_token())
 
 
 @bp.post("/staff/logout")
 def staff_logout():
+    user_id = auth.signed_in_staff()
+    if user_id:
+        auth.end_staff_sessions(user_id)
     session.clear()
     return jsonify(ok=True)
 

@@ -8,7 +8,7 @@ import logging
 import secrets
 from datetime import timedelta
 
-from flask import abort, request, session
+from flask import abort, g, request, session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from server.config import Config
@@ -58,56 +58,89 @@ def bootstrap_credentials(config: Config) -> list[tuple[str, str, str]]:
 
 
 def set_pin(dentist_id: str, pin: str) -> None:
+    """Give a dentist a new PIN, unlock it, and sign out their tablets."""
     with writing():
         Dentist.update(
-            pin_hash=generate_password_hash(pin), failed_pins=0, locked_until=None
+            pin_hash=generate_password_hash(pin),
+            failed_pins=0,
+            locked_until=None,
+            session_epoch=Dentist.session_epoch + 1,
         ).where(Dentist.id == dentist_id).execute()
 
 
-def set_password(username: str, password: str, role: str = "admin") -> None:
+def create_user(username: str, password: str, role: str) -> None:
+    """Add a staff user who signs in with a password."""
     with writing():
-        StaffUser.insert(
+        StaffUser.create(
             username=username, password_hash=generate_password_hash(password), role=role
-        ).on_conflict(
-            conflict_target=[StaffUser.username],
-            update={StaffUser.password_hash: generate_password_hash(password)},
-        ).execute()
+        )
 
 
-def check_pin(dentist_id: str, pin: str) -> None:
-    """Accept a dentist's PIN or raise; lock the tablet login after misses."""
+def reset_password(username: str, password: str) -> bool:
+    """Give an existing staff user a new password and end their sessions."""
     with writing():
-        row = Dentist.get_or_none((Dentist.id == dentist_id) & (Dentist.active == True))  # noqa: E712
-        if row is None or not row.pin_hash:
-            raise AuthError("unknown_dentist", 404, dentist=dentist_id)
-        now = utcnow()
-        if row.locked_until and row.locked_until > now:
-            minutes = max(1, round((row.locked_until - now).total_seconds() / 60))
-            raise AuthError("pin_locked", 429, minutes=minutes)
-        if check_password_hash(row.pin_hash, pin):
-            row.failed_pins, row.locked_until = 0, None
-            row.save()
-            return
-        row.failed_pins += 1
-        if row.failed_pins >= PIN_ATTEMPTS:
-            row.failed_pins, row.locked_until = 0, now + PIN_LOCK
-            logger.warning(
-                "tablet login for dentist %s locked after wrong PINs", dentist_id
+        changed = (
+            StaffUser.update(
+                password_hash=generate_password_hash(password),
+                session_epoch=StaffUser.session_epoch + 1,
             )
-        row.save()
+            .where(StaffUser.username == username)
+            .execute()
+        )
+    return changed == 1
+
+
+def staff_usernames() -> list[str]:
+    with reading():
+        return [u.username for u in StaffUser.select().order_by(StaffUser.username)]
+
+
+def check_pin(dentist_id: str, pin: str) -> int:
+    """Accept a dentist's PIN and return its session epoch; lock after misses."""
+    with reading():
+        row = Dentist.get_or_none((Dentist.id == dentist_id) & Dentist.active)
+    if row is None or not row.pin_hash:
+        raise AuthError("unknown_dentist", 404, dentist=dentist_id)
+    now = utcnow()
+    if row.locked_until and row.locked_until > now:
+        minutes = max(1, round((row.locked_until - now).total_seconds() / 60))
+        raise AuthError("pin_locked", 429, minutes=minutes)
+
+    # The slow hash check runs outside the write lock: tickets keep flowing.
+    if check_password_hash(row.pin_hash, pin):
+        with writing():
+            Dentist.update(failed_pins=0, locked_until=None).where(
+                Dentist.id == dentist_id
+            ).execute()
+        return row.session_epoch
+
+    with writing():
+        Dentist.update(failed_pins=Dentist.failed_pins + 1).where(
+            Dentist.id == dentist_id
+        ).execute()
+        if Dentist.get_by_id(dentist_id).failed_pins >= PIN_ATTEMPTS:
+            Dentist.update(failed_pins=0, locked_until=now + PIN_LOCK).where(
+                Dentist.id == dentist_id
+            ).execute()
+            logger.warning(
+                "tablet sign-in of dentist %s locked: wrong PINs", dentist_id
+            )
     raise AuthError("wrong_pin", 401)
 
 
 def check_password(username: str, password: str) -> StaffUser:
     with reading():
         user = StaffUser.get_or_none(
-            (StaffUser.username == username) & (StaffUser.active == True)  # noqa: E712
+            (StaffUser.username == username) & StaffUser.active
         )
     # Hash even for an unknown user so timing does not reveal who exists.
-    stored = user.password_hash if user else generate_password_hash("-")
+    stored = user.password_hash if user else _DUMMY_HASH
     if not check_password_hash(stored, password) or user is None:
         raise AuthError("wrong_password", 401)
     return user
+
+
+_DUMMY_HASH = generate_password_hash("not a password")
 
 
 # -- sessions ----------------------------------------------------------------
@@ -122,7 +155,7 @@ def csrf_token() -> str:
 
 def check_csrf() -> None:
     """Refuse a state change whose token does not match the session's."""
-    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token", "")
+    sent = request.headers.get("X-CSRF-Token", "")
     if not sent or not hmac.compare_digest(sent, session.get("csrf", "")):
         raise AuthError("csrf", 403)
 
@@ -137,19 +170,56 @@ def start_session(**values: object) -> None:
         session["lang"] = lang
 
 
+def end_dentist_sessions(dentist_id: str) -> None:
+    """Sign the dentist out on every tablet (their old cookies stop working)."""
+    with writing():
+        Dentist.update(session_epoch=Dentist.session_epoch + 1).where(
+            Dentist.id == dentist_id
+        ).execute()
+
+
+def end_staff_sessions(user_id: int) -> None:
+    with writing():
+        StaffUser.update(session_epoch=StaffUser.session_epoch + 1).where(
+            StaffUser.id == user_id
+        ).execute()
+
+
 def signed_in_dentist() -> str | None:
-    """Return the tablet's dentist, if still one of the clinic's dentists."""
+    """Return the tablet's dentist while their sign-in is still valid."""
     from server.hub import hub
 
     dentist_id = session.get("dentist")
-    if dentist_id and hub().config.dentist(dentist_id) is None:
-        session.pop("dentist", None)
+    if not dentist_id:
         return None
-    return dentist_id
+    if "navbat_dentist" not in g:
+        with reading():
+            row = Dentist.get_or_none((Dentist.id == dentist_id) & Dentist.active)
+        valid = (
+            row is not None
+            and row.session_epoch == session.get("epoch")
+            and hub().config.dentist(dentist_id) is not None
+        )
+        g.navbat_dentist = dentist_id if valid else None
+    return g.navbat_dentist
 
 
 def signed_in_staff() -> int | None:
-    return session.get("user_id")
+    """Return the staff user's id while their sign-in is still valid."""
+    user_id = session.get("user_id")
+    if not user_id:
+        return None
+    if "navbat_staff" not in g:
+        with reading():
+            row = StaffUser.get_or_none((StaffUser.id == user_id) & StaffUser.active)
+        valid = row is not None and row.session_epoch == session.get("epoch")
+        g.navbat_staff = user_id if valid else None
+    return g.navbat_staff
+
+
+def signed_in() -> bool:
+    """Tell whether a dentist or a staff member is signed in."""
+    return bool(signed_in_staff() or signed_in_dentist())
 
 
 def dentist_required(view):
@@ -171,7 +241,7 @@ def staff_required(view):
 
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
-        if not (signed_in_staff() or signed_in_dentist()):
+        if not signed_in():
             if request.path.startswith("/api/"):
                 raise AuthError("sign_in_staff", 401)
             abort(401)

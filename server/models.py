@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from peewee import (
@@ -14,8 +15,11 @@ from peewee import (
     Model,
     TextField,
 )
+from playhouse.migrate import SchemaMigrator, migrate
 
 from server.db import database
+
+logger = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -36,6 +40,8 @@ class Dentist(BaseModel):
     pin_hash = CharField(default="")
     failed_pins = IntegerField(default=0)
     locked_until = DateTimeField(null=True)
+    # Bumped on sign-out and PIN reset: older session cookies stop working.
+    session_epoch = IntegerField(default=0)
 
 
 class StaffUser(BaseModel):
@@ -45,6 +51,7 @@ class StaffUser(BaseModel):
     password_hash = CharField()
     role = CharField(max_length=16)  # admin, receptionist, dentist
     active = BooleanField(default=True)
+    session_epoch = IntegerField(default=0)
     created_at = DateTimeField(default=utcnow)
 
 
@@ -105,6 +112,23 @@ TABLES = (Dentist, StaffUser, Ticket, TicketEvent, PrintJob)
 
 
 def create_tables() -> None:
-    """Create missing tables and indexes (safe to run at every start)."""
+    """Create missing tables, indexes and columns (safe at every start)."""
     with database.connection_context():
         database.create_tables(TABLES, safe=True)
+        _add_missing_columns()
+
+
+def _add_missing_columns() -> None:
+    """Add columns that newer code defines to a database made by older code."""
+    migrator = SchemaMigrator.from_database(database)
+    for model in TABLES:
+        table = model._meta.table_name
+        present = {column.name for column in database.get_columns(table)}
+        missing = [
+            field
+            for field in model._meta.sorted_fields
+            if field.column_name not in present
+        ]
+        if missing:
+            migrate(*(migrator.add_column(table, f.column_name, f) for f in missing))
+            logger.info("database: added %s to %s", [f.name for f in missing], table)

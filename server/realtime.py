@@ -12,9 +12,10 @@ import logging
 import secrets
 import threading
 
-from flask import request, session
+from flask import request
 from flask_socketio import SocketIO, emit, join_room
 
+from server.auth import signed_in
 from server.engine import Event
 from server.errors import QueueError
 from server.hub import hub
@@ -150,7 +151,7 @@ def on_connect(auth):
         join_room(service_stream(snapshot["ticket"]["service"]))
         emit("snapshot", snapshot)
     elif audience == STAFF:
-        if not (session.get("dentist") or session.get("user_id")):
+        if not signed_in():
             logger.info("refused a staff socket without a login: sid=%s", request.sid)
             return False
         join_room(STAFF)
@@ -173,7 +174,7 @@ def on_resync(data):
             emit("snapshot", ticket_snapshot(str(data.get("token", ""))))
         except QueueError:
             emit("error", {"code": "unknown_ticket"})
-    elif audience == STAFF and (session.get("dentist") or session.get("user_id")):
+    elif audience == STAFF and signed_in():
         emit("snapshot", staff_snapshot())
     else:
         emit("error", {"code": "forbidden"})

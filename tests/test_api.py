@@ -511,7 +511,41 @@ def test_dentist_logout(tablet):
     assert client.get("/api/v1/dentist/state").status_code == 401
 
 
+def _copied_cookie(client, app):
+    """Return a second client holding the same session cookie (a stolen copy)."""
+    copy = app.test_client()
+    cookie = client.get_cookie("session")
+    copy.set_cookie("session", cookie.value)
+    return copy
+
+
+@pytest.mark.parametrize("how", ["logout", "reset-pin"])
+def test_sign_out_and_new_pin_end_old_cookies(tablet, app, how):
+    client, headers = tablet
+    copy = _copied_cookie(client, app)
+    assert copy.get("/api/v1/dentist/state").status_code == 200
+
+    if how == "logout":
+        client.post("/api/v1/dentist/logout", headers=headers)
+    else:
+        auth.set_pin("karimova", "246810")
+
+    assert copy.get("/api/v1/dentist/state").status_code == 401
+    assert copy.post("/api/v1/dentist/call-next", headers=headers).status_code == 401
+
+
 # -- staff ---------------------------------------------------------------------
+
+
+def test_staff_logout_ends_old_cookies(client, app):
+    auth.create_user("reception", PASSWORD, role="receptionist")
+    headers = {"X-CSRF-Token": staff_login(client).get_json()["csrf"]}
+    copy = _copied_cookie(client, app)
+    assert copy.get("/api/v1/today").status_code == 200
+
+    client.post("/api/v1/staff/logout", headers=headers)
+
+    assert copy.get("/api/v1/today").status_code == 401
 
 
 def staff_endpoints(ticket_id: int):
@@ -544,7 +578,7 @@ def test_staff_endpoints_need_login(client):
 
 
 def test_wrong_staff_password(client):
-    auth.set_password("reception", PASSWORD, role="receptionist")
+    auth.create_user("reception", PASSWORD, role="receptionist")
 
     response = staff_login(client, password="guess")
 
@@ -554,7 +588,7 @@ def test_wrong_staff_password(client):
 
 
 def test_staff_endpoints_after_login(client, hub):
-    auth.set_password("reception", PASSWORD, role="receptionist")
+    auth.create_user("reception", PASSWORD, role="receptionist")
     issue(client)
     issue(client, "hygiene")
     login = staff_login(client)
@@ -588,7 +622,7 @@ def test_staff_endpoints_after_login(client, hub):
 
 
 def test_staff_logout(client):
-    auth.set_password("reception", PASSWORD, role="receptionist")
+    auth.create_user("reception", PASSWORD, role="receptionist")
     staff_login(client)
 
     client.post("/api/v1/staff/logout")
@@ -691,7 +725,7 @@ def test_pages_in_each_language(client, config, lang):
 def test_signed_in_pages_in_each_language(client, config, lang):
     own_host = urlsplit(config.clinic.public_url).netloc
     auth.set_pin("karimova", PIN)
-    auth.set_password("reception", PASSWORD, role="receptionist")
+    auth.create_user("reception", PASSWORD, role="receptionist")
     issue(client)
 
     assert dentist_login(client).status_code == 200

@@ -107,7 +107,7 @@ def printed_labels(jobs: list[bytes]) -> list[str]:
 
 
 def sign_in_staff(client) -> str:
-    auth.set_password("admin", STAFF_PASSWORD)
+    auth.create_user("admin", STAFF_PASSWORD, role="admin")
     answer = client.post(
         "/api/v1/staff/login", json={"username": "admin", "password": STAFF_PASSWORD}
     )

@@ -1,0 +1,97 @@
+"""The command line an operator uses: start-up guards, resets."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from tests.conftest import ROOT, free_port, start_hub, write_config
+
+
+def run_cli(config_path, *args):
+    return subprocess.run(
+        [sys.executable, "-m", "server", "--config", str(config_path), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_second_hub_on_the_same_database_is_refused(tmp_path):
+    hub = start_hub(tmp_path, "threading")
+    try:
+        second = run_cli(hub.config_path, "run", "--port", str(free_port()))
+
+        assert second.returncode == 2
+        assert "another hub is already running" in second.stderr
+        assert requests.get(hub.url + "/health", timeout=5).ok
+    finally:
+        hub.stop()
+
+
+def test_a_port_in_use_is_refused_with_a_clear_line(tmp_path):
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    hub = start_hub(tmp_path / "first", "eventlet")  # listens with SO_REUSEPORT
+    other = write_config(tmp_path / "second", server={"host": "127.0.0.1"})
+    try:
+        second = run_cli(other, "run", "--port", str(hub.port))
+
+        assert second.returncode == 2
+        assert f"cannot listen on 127.0.0.1:{hub.port}" in second.stderr
+    finally:
+        hub.stop()
+
+
+def test_reset_password_refuses_an_unknown_user(tmp_path):
+    path = write_config(tmp_path)
+    hub_db = tmp_path / "navbat.sqlite3"
+
+    typo = run_cli(path, "reset-password", "admn")
+
+    assert typo.returncode == 2
+    assert "there is no staff user 'admn'" in typo.stderr
+    if hub_db.exists():
+        with sqlite3.connect(hub_db) as db:
+            names = [row[0] for row in db.execute("select username from staffuser")]
+        assert "admn" not in names
+
+
+@pytest.mark.parametrize("command", [["reset-pin", "karimova"]])
+def test_reset_pin_prints_a_new_pin(tmp_path, command):
+    path = write_config(tmp_path)
+
+    result = run_cli(path, *command)
+
+    assert result.returncode == 0
+    pin = result.stdout.strip().rsplit(" ", 1)[-1]
+    assert pin.isdigit() and len(pin) == 6
+
+
+def test_an_older_database_gets_new_columns(tmp_path):
+    from server import config as config_module
+    from server.db import database, open_sqlite
+    from server.models import create_tables
+
+    db_path = tmp_path / "old.sqlite3"
+    with sqlite3.connect(db_path) as db:
+        db.execute(
+            "create table dentist (id varchar(32) primary key, active integer, "
+            "pin_hash varchar(255), failed_pins integer, locked_until datetime)"
+        )
+        db.execute("insert into dentist values ('karimova', 1, '', 0, null)")
+    config_module.load(write_config(tmp_path))
+
+    open_sqlite(db_path)
+    create_tables()
+
+    with database.connection_context():
+        columns = {c.name for c in database.get_columns("dentist")}
+    assert "session_epoch" in columns
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("select session_epoch from dentist").fetchall() == [(0,)]
