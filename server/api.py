@@ -19,16 +19,16 @@ logger = logging.getLogger(__name__)
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-_REQUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 # -- helpers -----------------------------------------------------------------
 
 
-def request_language() -> str:
+def request_language(*, from_body: bool = True) -> str:
     """Pick the language for this request's messages."""
     clinic = hub().config.clinic
-    data = request.get_json(silent=True) if request.is_json else None
+    data = _json_or_none() if from_body else None
     candidates = [
         data.get("lang") if isinstance(data, dict) else None,
         request.args.get("lang"),
@@ -41,11 +41,19 @@ def request_language() -> str:
     )
 
 
+def _json_or_none():
+    """Parse the body as JSON, or give None for anything unparsable."""
+    if not request.is_json:
+        return None
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:  # absurdly deep nesting is not a request
+        return None
+
+
 def body() -> dict:
     """Return the request's JSON object or refuse it with a clear message."""
-    if not request.is_json:
-        raise InputError("not_json", "body")
-    data = request.get_json(silent=True)
+    data = _json_or_none()
     if not isinstance(data, dict):
         raise InputError("not_json", "body")
     return data
@@ -57,11 +65,20 @@ def text_field(data: dict, name: str, *, required: bool = True, max_len: int = 6
         if required:
             raise InputError("field_missing", name)
         return None
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not _encodable(value):
         raise InputError("field_not_text", name)
     if len(value) > max_len:
         raise InputError("field_too_long", name, max=max_len)
     return value
+
+
+def _encodable(value: str) -> bool:
+    """Tell whether text is real Unicode (JSON allows lone surrogates; we do not)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @bp.errorhandler(HubError)
@@ -86,25 +103,28 @@ def error_message(lang: str, err: HubError) -> str:
     return message
 
 
-# Routing errors reach only app-wide handlers, so these check the path.
-@bp.app_errorhandler(404)
-def not_found(err):
-    if not request.path.startswith(f"{bp.url_prefix}/"):
-        return err
-    lang = request_language()
-    return jsonify(
-        error={"code": "not_found", "message": translate(lang, "error.not_found")}
-    ), 404
+def _plain_error(code: str, status: int):
+    """Make an app-wide handler that answers in JSON for API paths only."""
+
+    def handler(err):
+        if not request.path.startswith(f"{bp.url_prefix}/"):
+            return err
+        # The body may be the very problem (too large, unparsable): skip it.
+        lang = request_language(from_body=False)
+        message = translate(lang, f"error.{code}")
+        return jsonify(error={"code": code, "message": message}), status
+
+    return handler
 
 
-@bp.app_errorhandler(405)
-def wrong_method(err):
-    if not request.path.startswith(f"{bp.url_prefix}/"):
-        return err
-    lang = request_language()
-    return jsonify(
-        error={"code": "wrong_method", "message": translate(lang, "error.wrong_method")}
-    ), 405
+# Routing errors and crashes reach only app-wide handlers, not the blueprint's.
+for _status, _code in (
+    (404, "not_found"),
+    (405, "wrong_method"),
+    (413, "too_large"),
+    (500, "internal"),
+):
+    bp.app_errorhandler(_status)(_plain_error(_code, _status))
 
 
 # -- the clinic and its queue -----------------------------------------------------
@@ -144,7 +164,7 @@ def issue_ticket():
     service_id = text_field(data, "service")
     kiosk_id = text_field(data, "kiosk", required=False)
     request_key = text_field(data, "request_key", required=False)
-    if request_key and not _REQUEST_KEY.match(request_key):
+    if request_key and not _REQUEST_KEY.fullmatch(request_key):
         raise InputError("bad_request_key", "request_key")
     the_hub = hub()
     if kiosk_id and the_hub.config.kiosk(kiosk_id) is None:

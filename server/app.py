@@ -37,6 +37,10 @@ def create_app(config: Config | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         PERMANENT_SESSION_LIFETIME=SHIFT,
         SEND_FILE_MAX_AGE_DEFAULT=3600,
+        # No page sends more than a few hundred bytes; refuse a flood early.
+        MAX_CONTENT_LENGTH=64 * 1024,
+        # A shift is 14 hours from sign-in, not renewed by every tap.
+        SESSION_REFRESH_EACH_REQUEST=False,
         NAVBAT_VAR=var_dir,
     )
     app.json.ensure_ascii = False

@@ -388,6 +388,8 @@ class Queue:
 
     def ticket(self, ticket_id: int) -> TicketView:
         """Return one ticket by its id, or refuse."""
+        if not 0 < ticket_id < 2**63:  # SQLite's integer range
+            raise QueueError("unknown_ticket", 404)
         with reading():
             ticket = Ticket.get_or_none(Ticket.id == ticket_id)
         if ticket is None:
@@ -407,6 +409,7 @@ class Queue:
 
     def history(self, ticket_id: int) -> list[dict]:
         """Return a ticket's audit log, oldest first."""
+        self.ticket(ticket_id)  # refuses an unknown id
         with reading():
             return [
                 {

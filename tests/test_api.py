@@ -766,3 +766,56 @@ def test_foreign_url_check_can_fail():
         "https://cdn.example.com/a.css",
         "//x.test/q.png",
     ]
+
+
+# -- hostile input ---------------------------------------------------------------
+
+
+def test_a_huge_body_is_refused_before_it_is_read(client):
+    response = client.post(
+        "/api/v1/tickets?lang=en",
+        data=b'{"service": "' + b"x" * (200 * 1024) + b'"}',
+        content_type="application/json",
+    )
+
+    assert response.status_code == 413
+    assert response.get_json()["error"]["message"] == "The request is too large."
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"service": "\\ud800"}',
+        b'{"service": "checkup", "kiosk": "\\udfff"}',
+        b"[" * 30_000 + b"]" * 30_000,
+    ],
+    ids=["lone-surrogate", "surrogate-kiosk", "deep-nesting"],
+)
+def test_malformed_json_gets_a_json_refusal(client, data):
+    response = client.post(
+        "/api/v1/tickets", data=data, content_type="application/json"
+    )
+
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] in ("field_not_text", "not_json")
+
+
+def test_a_request_key_with_a_trailing_newline_is_refused(client):
+    response = client.post(
+        "/api/v1/tickets", json={"service": "checkup", "request_key": "abcdefgh\n"}
+    )
+
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "bad_request_key"
+
+
+@pytest.mark.parametrize("path", ["history", "reprint"])
+def test_an_impossible_ticket_id_is_not_found(client, path):
+    auth.create_user("reception", PASSWORD, role="receptionist")
+    headers = {"X-CSRF-Token": staff_login(client).get_json()["csrf"]}
+    method = client.get if path == "history" else client.post
+
+    response = method(f"/api/v1/tickets/{10**25}/{path}", headers=headers)
+
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "unknown_ticket"
