@@ -6,9 +6,13 @@ configuration first to learn which async mode to patch in.
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -133,10 +137,21 @@ def load(path: Path | str | None = None, overrides: dict | None = None) -> Confi
     """Read config.toml, apply overrides (tests), and check every key."""
     path = Path(path) if path else DEFAULT_PATH
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows editors often start the file with a byte-order mark.
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: file not found; copy config.toml from the repo"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(
+            f"{path}: is a folder; give the path of config.toml"
+        ) from None
+    except PermissionError:
+        raise ConfigError(f"{path}: cannot be read (permission denied)") from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"{path.name}: is not UTF-8 text; save it as UTF-8 in your editor"
         ) from None
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"{path.name}: not valid TOML: {err}") from None
@@ -193,6 +208,8 @@ class _Checker:
     def typed(self, value: Any, kind: Any, key: str) -> Any:
         if kind == "names":
             return self.names(value, key)
+        if kind == "optional_names":
+            return self.names(value, key) if value != {} else {}
         if kind == "ids":
             if not isinstance(value, list) or not all(
                 isinstance(v, str) for v in value
@@ -205,6 +222,8 @@ class _Checker:
             self.fail(key, f"must be {_TYPE_NAMES[int]}, got {value!r}")
         if not isinstance(value, kind):
             self.fail(key, f"must be {_TYPE_NAMES[kind]}, got {value!r}")
+        if kind is float and not math.isfinite(value):
+            self.fail(key, f"must be a finite number, got {value!r}")
         return value
 
     def names(self, value: Any, key: str) -> dict[str, str]:
@@ -370,7 +389,7 @@ class _Checker:
                 "languages": ("ids", list(LANGUAGES)),
                 "default_language": (str, "uz"),
                 "public_url": (str, ""),
-                "announcement": (dict, {}),
+                "announcement": ("optional_names", {}),
             },
         )
         try:
@@ -398,10 +417,6 @@ class _Checker:
                 "clinic.public_url", f"{url!r} must start with http:// or https://"
             )
         values["public_url"] = url.rstrip("/")
-        if values["announcement"]:
-            values["announcement"] = self.names(
-                values["announcement"], "clinic.announcement"
-            )
         values["languages"] = tuple(values["languages"])
         return Clinic(**values)
 
@@ -423,6 +438,12 @@ class _Checker:
             )
         if not 0 < values["port"] < 65536:
             self.fail("server.port", f"{values['port']} is not a TCP port (1-65535)")
+        if not _is_address(values["host"]):
+            self.fail(
+                "server.host",
+                f"{values['host']!r} is not an IP address to listen on "
+                "(0.0.0.0 for every network, 127.0.0.1 for this machine only)",
+            )
         return ServerSettings(**values)
 
     def check_services(self, services: list[Service]) -> None:
@@ -438,8 +459,15 @@ class _Checker:
             prefixes.add(service.prefix)
 
     def check_printers(self, printers: list[Printer]) -> None:
+        profiles = escpos_profiles()
         for index, printer in enumerate(printers):
             key = f"printers[{index}]"
+            if printer.profile not in profiles:
+                self.fail(
+                    f"{key}.profile",
+                    f"{printer.profile!r} is not a python-escpos printer profile "
+                    "(for example default, TM-T88V, TM-T20II, POS-5890)",
+                )
             if printer.type not in PRINTER_TYPES:
                 self.fail(
                     f"{key}.type",
@@ -487,3 +515,21 @@ class _Checker:
 
 
 _REQUIRED = object()
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return host == "localhost"
+    return True
+
+
+def escpos_profiles() -> set[str]:
+    """Read python-escpos's printer profile names without importing the library.
+
+    Importing escpos configures logging and touches temp folders; this module
+    runs before eventlet is patched in, so it only reads the data file.
+    """
+    data = files("escpos").joinpath("capabilities.json").read_text(encoding="utf-8")
+    return set(json.loads(data)["profiles"])

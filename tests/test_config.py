@@ -125,6 +125,30 @@ BROKEN = [
         id="retry-0",
     ),
     pytest.param(
+        _set("clinic.announcement", "Please wait"),
+        "clinic.announcement",
+        "must be a table",
+        id="announcement-text",
+    ),
+    pytest.param(
+        _set("printers.0.timeout", float("nan")),
+        "printers[0].timeout",
+        "must be a finite number",
+        id="timeout-nan",
+    ),
+    pytest.param(
+        _set("server.host", "not a host"),
+        "server.host",
+        "is not an IP address",
+        id="host-words",
+    ),
+    pytest.param(
+        _set("printers.0.profile", "NoSuchPrinter"),
+        "printers[0].profile",
+        "'NoSuchPrinter' is not a python-escpos printer profile",
+        id="profile-unknown",
+    ),
+    pytest.param(
         _set("printers.0.timeout", "3"),
         "printers[0].timeout",
         "must be a number",
@@ -247,6 +271,29 @@ def test_not_toml_names_the_file(tmp_path):
     path.write_text("[clinic\nname = 1\n", encoding="utf-8")
 
     with pytest.raises(ConfigError, match=r"^config\.toml: not valid TOML"):
+        config_module.load(path)
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path):
+    path = write_raw(tmp_path, base_raw_config())
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+
+    assert config_module.load(path).clinic.name == config_module.load().clinic.name
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: p.write_text("[clinic]\n", encoding="utf-16"), "is not UTF-8 text"),
+        (lambda p: p.mkdir(), "is a folder"),
+    ],
+    ids=["utf-16", "folder"],
+)
+def test_an_unreadable_file_gets_one_line(tmp_path, make, message):
+    path = tmp_path / "config.toml"
+    make(path)
+
+    with pytest.raises(ConfigError, match=message):
         config_module.load(path)
 
 
