@@ -21,6 +21,7 @@ def page():
         "reception/today.html" if signed_in else "reception/sign_in.html",
         page_data={
             "lang": lang,
+            "timezone": config.clinic.timezone,
             "csrf": auth.csrf_token(),
             "services": {s.id: s.name[lang] for s in config.services},
             "rooms": {r.id: r.name[lang] for r in config.rooms},

@@ -118,12 +118,13 @@ def _plain_error(code: str, status: int):
 
 
 # Routing errors and crashes reach only app-wide handlers, not the blueprint's.
-for _status, _code in (
-    (404, "not_found"),
-    (405, "wrong_method"),
-    (413, "too_large"),
-    (500, "internal"),
-):
+PLAIN_ERRORS = {
+    404: "not_found",
+    405: "wrong_method",
+    413: "too_large",
+    500: "internal",
+}
+for _status, _code in PLAIN_ERRORS.items():
     bp.app_errorhandler(_status)(_plain_error(_code, _status))
 
 
@@ -198,6 +199,13 @@ def ticket_status(token: str):
     """Return one ticket's state and position, for its phone page."""
     ticket, ahead = hub().queue.ticket_status(token)
     return jsonify(ticket=dict(ticket.public(), ahead=ahead))
+
+
+@bp.get("/tickets/<token>/paper")
+def ticket_paper(token: str):
+    """Tell the kiosk whether the ticket's paper came out of the printer."""
+    ticket, _ahead = hub().queue.ticket_status(token)
+    return jsonify(paper=hub().spool.paper_state(ticket.id))
 
 
 @bp.get("/tickets/<token>/qr.svg")

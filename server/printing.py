@@ -92,6 +92,27 @@ class Spool:
         printer_state.jobs_failed = counts.get("failed", 0)
         return asdict(printer_state)
 
+    def paper_state(self, ticket_id: int) -> str:
+        """Tell whether a ticket's paper came out: none, printing, printed, failed.
+
+        A job waiting to retry counts as failed: the printer let it down once
+        and the patient should not wait at the kiosk for it.
+        """
+        with reading():
+            job = (
+                PrintJob.select()
+                .where(PrintJob.ticket == ticket_id)
+                .order_by(PrintJob.id.desc())
+                .first()
+            )
+        if job is None:
+            return "none"
+        if job.state == "printed":
+            return "printed"
+        if job.state == "failed" or job.attempts > 0 and job.state == "queued":
+            return "failed"
+        return "printing"
+
     def _set_state(self, printer_id: str, state: str, error: str = "") -> None:
         current = self._states[printer_id]
         changed = current.state != state or current.last_error != error

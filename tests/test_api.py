@@ -459,7 +459,8 @@ def test_tablet_visit(tablet):
 
     assert refusal(post_action(tablet, "call-next")) == (
         "finish_current_first",
-        "Ticket A-001 is still yours. Press Done or No-show first.",
+        "Ticket A-001 is still yours. Press Done first (or No-show if the patient "
+        "did not come).",
     )
     assert post_action(tablet, "recall").get_json()["ticket"]["recalls"] == 1
     assert post_action(tablet, "start").get_json()["ticket"]["state"] == "serving"
@@ -819,3 +820,26 @@ def test_an_impossible_ticket_id_is_not_found(client, path):
 
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "unknown_ticket"
+
+
+# -- the kiosk's paper check -----------------------------------------------------
+
+
+def test_the_kiosk_learns_when_the_paper_came_out(client, hub):
+    token = issue(client)["ticket"]["token"]
+
+    assert client.get(f"/api/v1/tickets/{token}/paper").get_json() == {
+        "paper": "printing"
+    }
+    hub.spool.process_due()
+    assert client.get(f"/api/v1/tickets/{token}/paper").get_json() == {
+        "paper": "printed"
+    }
+
+
+def test_a_ticket_without_a_kiosk_has_no_paper(client):
+    response = client.post("/api/v1/tickets", json={"service": "checkup"})
+    token = response.get_json()["ticket"]["token"]
+
+    assert response.get_json()["printer"] == "none"
+    assert client.get(f"/api/v1/tickets/{token}/paper").get_json() == {"paper": "none"}

@@ -181,7 +181,7 @@ def test_every_raised_code_has_a_message():
 
 def test_every_literal_translate_key_exists():
     keys = translated_keys()
-    assert "error.not_found" in keys
+    assert "ticket.ahead" in keys
 
     for lang in i18n.LANGUAGES:
         missing = sorted(k for k in keys if k not in i18n.catalog(lang))
@@ -239,3 +239,11 @@ def test_unknown_language_falls_back_to_english():
         i18n.translate("de", "error.nobody_waiting")
         == (i18n.catalog("en")["error.nobody_waiting"])
     )
+
+
+def test_the_api_plain_errors_have_messages():
+    from server.api import PLAIN_ERRORS
+
+    for lang in i18n.LANGUAGES:
+        catalog = i18n.catalog(lang)
+        assert [c for c in PLAIN_ERRORS.values() if f"error.{c}" not in catalog] == []

@@ -5,6 +5,8 @@
   const data = Navbat.pageData();
   const RESULT_SECONDS = 10;
   const ERROR_SECONDS = 8;
+  const PAPER_CHECKS = 8;
+  const PAPER_CHECK_MS = 600;
 
   const el = {
     start: document.getElementById("start"),
@@ -131,13 +133,49 @@
     el.qr.src = answer.qr;
     el.qr.alt = answer.url;
     el.qrHint.textContent = t("kiosk.qr_hint");
-    const printerDown = answer.printer === "offline";
-    el.printer.dataset.down = String(printerDown);
-    el.printer.textContent = printerDown ? t("kiosk.printer_down") : t("kiosk.take_ticket");
     el.ok.textContent = t("kiosk.done");
     el.start.hidden = true;
     el.result.hidden = false;
-    startCountdown(printerDown ? RESULT_SECONDS * 2 : RESULT_SECONDS);
+    if (answer.printer === "none") {
+      el.printer.textContent = "";
+      startCountdown(RESULT_SECONDS);
+    } else if (answer.printer === "offline") {
+      showPaper("failed");
+    } else {
+      showPaper("printing");
+      watchPaper(answer.ticket.token);
+    }
+  }
+
+  // Say what the paper is doing; a patient with no paper gets more time to
+  // photograph the number.
+  function showPaper(paper) {
+    const failed = paper === "failed";
+    el.printer.dataset.down = String(failed);
+    el.printer.textContent = t(
+      { printing: "kiosk.printing", printed: "kiosk.take_ticket" }[paper] ||
+        "kiosk.printer_down",
+    );
+    startCountdown(failed ? RESULT_SECONDS * 2 : RESULT_SECONDS);
+  }
+
+  async function watchPaper(token) {
+    const shown = el.number.textContent;
+    for (let i = 0; i < PAPER_CHECKS; i++) {
+      await new Promise((resolve) => setTimeout(resolve, PAPER_CHECK_MS));
+      if (el.result.hidden || el.number.textContent !== shown) return;
+      let paper = "printing";
+      try {
+        paper = (await (await fetch(`/api/v1/tickets/${token}/paper`)).json()).paper;
+      } catch (err) {
+        continue;
+      }
+      if (paper !== "printing") {
+        showPaper(paper);
+        return;
+      }
+    }
+    showPaper("failed");
   }
 
   function startCountdown(seconds) {

@@ -50,8 +50,16 @@
     el.alerts.replaceChildren(...alerts);
   }
 
+  // Times in the clinic's own zone, 24 h, whatever the desk computer's zone.
+  const clock = new Intl.DateTimeFormat("en-GB", {
+    timeZone: data.timezone,
+    hour: "2-digit",
+    minute: "2-digit",
+    hour12: false,
+  });
+
   function timeOf(iso) {
-    return new Date(iso).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit" });
+    return clock.format(new Date(iso));
   }
 
   function renderTickets(tickets) {
