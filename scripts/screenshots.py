@@ -106,6 +106,8 @@ def main() -> int:
 def take(browser, base, device, path, lang, suffix=None) -> None:
     page = browser.new_page(viewport=DEVICES[device])
     page.goto(base + path)
+    if device.startswith("kiosk"):  # the kiosk starts in the clinic's language
+        page.click(f".kiosk-lang[data-lang={lang}]")
     page.wait_for_timeout(800)
     name = "-".join(filter(None, [device, path.strip("/").split("/")[0], suffix, lang]))
     page.screenshot(path=OUT / f"{name}.png")
