@@ -28,11 +28,18 @@ class ConfigError(Exception):
     """config.toml holds a key, type or reference the hub cannot use."""
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 @dataclass(frozen=True)
 class Service:
     id: str
     prefix: str
     name: dict[str, str]
+    minutes: int = 20  # a typical visit, until real durations are known
+    opens: str = "08:00"
+    closes: str = "18:00"
+    days: tuple[str, ...] = WEEKDAYS[:6]
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,17 @@ class PrintingSettings:
 
 
 @dataclass(frozen=True)
+class QueueSettings:
+    recall_limit: int = 3
+    no_show_grace_minutes: int = 30
+    max_wait_minutes: int = 45
+    max_priority_streak: int = 3
+    stop_issuing_minutes_before_close: int = 15
+    emergency_service: str = ""
+    kiosk_priority: bool = True
+
+
+@dataclass(frozen=True)
 class Config:
     clinic: Clinic
     server: ServerSettings
@@ -111,6 +129,7 @@ class Config:
     kiosks: tuple[Kiosk, ...]
     printers: tuple[Printer, ...]
     source: Path = DEFAULT_PATH
+    queue: QueueSettings = field(default_factory=QueueSettings)
 
     def service(self, service_id: str) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)
@@ -172,6 +191,7 @@ def _merge(base: dict, extra: dict) -> dict:
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _PREFIX = re.compile(r"^[A-Z]{1,3}$")
+_CLOCK = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]|24:00")
 _TYPE_NAMES = {
     str: "text",
     int: "a whole number",
@@ -269,6 +289,7 @@ class _Checker:
             "clinic",
             "server",
             "printing",
+            "queue",
             "services",
             "rooms",
             "dentists",
@@ -303,6 +324,10 @@ class _Checker:
                     "id": (str, _REQUIRED),
                     "prefix": (str, _REQUIRED),
                     "name": ("names", _REQUIRED),
+                    "minutes": (int, 20),
+                    "opens": (str, "08:00"),
+                    "closes": (str, "18:00"),
+                    "days": ("ids", list(WEEKDAYS[:6])),
                 },
             )
         ]
@@ -364,6 +389,7 @@ class _Checker:
             )
         ]
 
+        queue = self.queue(raw.get("queue", {}), {s.id for s in services})
         self.check_services(services)
         self.check_printers(printers)
         self.check_references(services, rooms, dentists, kiosks, printers)
@@ -377,7 +403,36 @@ class _Checker:
             tuple(kiosks),
             tuple(printers),
             self.path,
+            queue,
         )
+
+    def queue(self, raw: Any, service_ids: set[str]) -> QueueSettings:
+        values = self.table(
+            raw,
+            "queue",
+            {
+                "recall_limit": (int, 3),
+                "no_show_grace_minutes": (int, 30),
+                "max_wait_minutes": (int, 45),
+                "max_priority_streak": (int, 3),
+                "stop_issuing_minutes_before_close": (int, 15),
+                "emergency_service": (str, ""),
+                "kiosk_priority": (bool, True),
+            },
+        )
+        for name in ("recall_limit", "max_wait_minutes", "max_priority_streak"):
+            if values[name] < 1:
+                self.fail(f"queue.{name}", f"{values[name]} must be 1 or more")
+        for name in ("no_show_grace_minutes", "stop_issuing_minutes_before_close"):
+            if values[name] < 0:
+                self.fail(f"queue.{name}", f"{values[name]} must be 0 or more")
+        emergency = values["emergency_service"]
+        if emergency and emergency not in service_ids:
+            self.fail(
+                "queue.emergency_service",
+                f"service {emergency!r} is not in [[services]]",
+            )
+        return QueueSettings(**values)
 
     def clinic(self, raw: Any) -> Clinic:
         values = self.table(
@@ -457,6 +512,24 @@ class _Checker:
             if service.prefix in prefixes:
                 self.fail(key, f"{service.prefix!r} is used by two services")
             prefixes.add(service.prefix)
+            self.check_hours(service, f"services[{index}]")
+
+    def check_hours(self, service: Service, key: str) -> None:
+        for name in ("opens", "closes"):
+            if not _CLOCK.fullmatch(getattr(service, name)):
+                self.fail(
+                    f"{key}.{name}",
+                    f"{getattr(service, name)!r} must be a time like 08:00 (24 h)",
+                )
+        if service.opens >= service.closes:
+            self.fail(
+                f"{key}.closes", f"{service.closes} must be after {service.opens}"
+            )
+        for day in service.days:
+            if day not in WEEKDAYS:
+                self.fail(f"{key}.days", f"{day!r} is not one of {', '.join(WEEKDAYS)}")
+        if not 5 <= service.minutes <= 480:
+            self.fail(f"{key}.minutes", f"{service.minutes} must be 5 to 480 minutes")
 
     def check_printers(self, printers: list[Printer]) -> None:
         profiles = escpos_profiles()

@@ -11,20 +11,22 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from peewee import IntegrityError, fn
 
-from server.config import Config
+from server import rules
+from server.config import WEEKDAYS, Config
 from server.db import reading, writing
 from server.errors import QueueError
 from server.models import Dentist, PrintJob, Ticket, TicketEvent
 
 logger = logging.getLogger(__name__)
 
-MAX_RECALLS = 3
 RECENT_CALLS = 8
 OPEN_STATES = ("waiting", "called", "serving")
+DURATION_SAMPLE = 20  # recent visits per service behind the wait estimate
+DURATION_DAYS = 14
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class TicketView:
     label: str
     service: str
     state: str
+    priority: str
     day: str
     lang: str
     token: str
@@ -52,6 +55,7 @@ class TicketView:
             label=ticket.label,
             service=ticket.service,
             state=ticket.state,
+            priority=ticket.priority,
             day=ticket.day,
             lang=ticket.lang,
             token=ticket.token,
@@ -69,6 +73,7 @@ class TicketView:
             "label": self.label,
             "service": self.service,
             "state": self.state,
+            "priority": self.priority,
             "room": self.room,
             "recalls": self.recalls,
             "issued_at": self.issued_at,
@@ -82,13 +87,19 @@ class TicketView:
 
 @dataclass(frozen=True)
 class Event:
-    """Something that happened to a ticket, to be broadcast after commit."""
+    """Something that happened, to be broadcast after the commit.
+
+    Ticket events carry the ticket; a dentist pausing or resuming carries the
+    dentist and room instead (id 0: it is not in the ticket event log).
+    """
 
     id: int  # the event log row: clients use it to skip what a snapshot had
-    action: str  # issued, called, recalled, started, done, no_show
-    ticket: TicketView
+    action: str
+    ticket: TicketView | None
     actor: str
     from_state: str | None = None
+    dentist: str | None = None
+    room: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,12 +110,30 @@ class Issued:
     events: list[Event] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ServiceState:
+    """Whether the kiosk may issue a ticket for a service now, and the wait."""
+
+    id: str
+    open: bool
+    reason: str  # "", "closed_today", "not_open_yet", "closing", "full"
+    opens: str
+    closes: str
+    wait: tuple[int, int] | None  # the band a new ticket would get, minutes
+
+
 class Queue:
-    """The clinic's queue: numbering, order and every state change."""
+    """The clinic's queue: numbering, order, estimates and every state change."""
 
     def __init__(self, config: Config, clock: Callable[[], datetime] | None = None):
         self.config = config
         self.clock = clock or (lambda: datetime.now(UTC))
+        settings = config.queue
+        self.fairness = rules.Fairness(
+            max_wait=timedelta(minutes=settings.max_wait_minutes),
+            max_priority_streak=settings.max_priority_streak,
+        )
+        self._durations: dict[str, timedelta] | None = None
 
     # -- time ------------------------------------------------------------
 
@@ -112,9 +141,12 @@ class Queue:
         """Return the current time as naive UTC, the way it is stored."""
         return self.clock().astimezone(UTC).replace(tzinfo=None)
 
+    def local_now(self) -> datetime:
+        return self.clock().astimezone(self.config.clinic.zone)
+
     def today(self) -> str:
         """Return the clinic day (YYYY-MM-DD) in the clinic's own time zone."""
-        return self.clock().astimezone(self.config.clinic.zone).date().isoformat()
+        return self.local_now().date().isoformat()
 
     # -- issuing ---------------------------------------------------------
 
@@ -126,6 +158,7 @@ class Queue:
         lang: str,
         request_key: str | None = None,
         printer: str | None = None,
+        priority: str = "normal",
     ) -> Issued:
         """Give the next number of a service and queue its paper on printer.
 
@@ -133,6 +166,8 @@ class Queue:
         """
         if self.config.service(service_id) is None:
             raise QueueError("unknown_service", 404, service=service_id)
+        if priority not in rules.PRIORITIES:
+            raise QueueError("unknown_priority", 400, priority=priority)
         if lang not in self.config.clinic.languages:
             lang = self.config.clinic.default_language
 
@@ -141,8 +176,9 @@ class Queue:
                 earlier = Ticket.get_or_none(Ticket.request_key == request_key)
                 if earlier is not None:
                     return Issued(TicketView.of(earlier), self._ahead(earlier), False)
+            self._refuse_if_closed(service_id, priority)
 
-            ticket = self._new_ticket(service_id, kiosk_id, lang, request_key)
+            ticket = self._new_ticket(service_id, kiosk_id, lang, request_key, priority)
             if printer:
                 PrintJob.create(ticket=ticket.id, printer=printer)
             actor = f"kiosk:{kiosk_id}" if kiosk_id else "staff"
@@ -150,17 +186,26 @@ class Queue:
             ahead = self._ahead(ticket)
 
         logger.info(
-            "ticket %s issued: service=%s kiosk=%s", ticket.label, service_id, kiosk_id
+            "ticket %s issued: service=%s priority=%s kiosk=%s",
+            ticket.label,
+            service_id,
+            priority,
+            kiosk_id,
         )
         return Issued(TicketView.of(ticket), ahead, True, [event])
 
     def _new_ticket(
-        self, service_id: str, kiosk_id: str | None, lang: str, request_key: str | None
+        self,
+        service_id: str,
+        kiosk_id: str | None,
+        lang: str,
+        request_key: str | None,
+        priority: str,
     ) -> Ticket:
         day = self.today()
         last = (
             Ticket.select(fn.MAX(Ticket.number))
-            .where((Ticket.day == day) & (Ticket.service == service_id))
+            .where((Ticket.day == day) & (Ticket.series == service_id))
             .scalar()
         )
         number = (last or 0) + 1
@@ -169,8 +214,10 @@ class Queue:
             return Ticket.create(
                 day=day,
                 service=service_id,
+                series=service_id,
                 number=number,
                 label=f"{prefix}-{number:03d}",
+                priority=priority,
                 lang=lang,
                 kiosk=kiosk_id,
                 token=secrets.token_urlsafe(12),
@@ -178,40 +225,135 @@ class Queue:
                 issued_at=self.now(),
             )
         except IntegrityError:
-            # The unique index on (day, service, number) is the last guard;
+            # The unique index on (day, series, number) is the last guard;
             # under the write lock this only happens with a second hub process.
             raise QueueError("busy_try_again", 503) from None
+
+    # -- opening hours ------------------------------------------------------
+
+    def service_states(self) -> list[ServiceState]:
+        """Tell, per service, whether the kiosk may issue now and the wait."""
+        with reading():
+            waits = self._waits_for_newcomers()
+        return [self._service_state(s, waits.get(s.id)) for s in self.config.services]
+
+    def _service_state(self, service, wait: timedelta | None) -> ServiceState:
+        now = self.local_now()
+        clock = now.strftime("%H:%M")
+        last_issue = _minus_minutes(
+            service.closes, self.config.queue.stop_issuing_minutes_before_close
+        )
+        round_the_clock = (service.opens, service.closes) == ("00:00", "24:00")
+        if WEEKDAYS[now.weekday()] not in service.days:
+            reason = "closed_today"
+        elif round_the_clock:
+            reason = ""
+        elif clock < service.opens:
+            reason = "not_open_yet"
+        elif clock >= last_issue:
+            reason = "closing"
+        elif wait is not None and now + wait > _at(now, service.closes):
+            reason = "full"
+        else:
+            reason = ""
+        return ServiceState(
+            service.id,
+            reason == "",
+            reason,
+            service.opens,
+            service.closes,
+            rules.wait_band(wait),
+        )
+
+    def _refuse_if_closed(self, service_id: str, priority: str) -> None:
+        service = self.config.service(service_id)
+        state = self._service_state(service, self._newcomer_wait(service_id))
+        # An emergency is seen while the service is open, however long the line.
+        if state.open or priority == "emergency" and state.reason == "full":
+            return
+        hours = {"opens": state.opens, "closes": state.closes}
+        if state.reason == "closed_today":
+            raise QueueError("service_closed_today", **hours)
+        if state.reason == "not_open_yet":
+            raise QueueError("service_not_open_yet", **hours)
+        if state.reason == "closing":
+            raise QueueError("service_closing", **hours)
+        raise QueueError("service_full", **hours)
 
     # -- the dentist's actions -------------------------------------------
 
     def call_next(self, dentist_id: str) -> tuple[TicketView, list[Event]]:
-        """Give the dentist the longest-waiting ticket among their services."""
+        """Give the dentist the next ticket by priority, fairness and issue time."""
         dentist = self._dentist(dentist_id)
         with writing():
-            current = self._current(dentist.id)
-            if current is not None:
-                raise QueueError("finish_current_first", ticket=current.label)
-            candidate = self._waiting_query(dentist.services).first()
-            if candidate is None:
-                raise QueueError("nobody_waiting")
-            ticket = self._move(
-                candidate,
-                "called",
-                called_at=self.now(),
-                dentist=dentist.id,
-                room=dentist.room,
+            row = self._ready_to_call(dentist)
+            candidates = rules.candidates_for(
+                self._waiting_rules(), dentist.id, dentist.services
             )
-            events = [self._log(ticket, "called", "waiting", f"dentist:{dentist.id}")]
+            chosen = rules.pick(
+                candidates, self.now(), self.fairness, row.priority_streak
+            )
+            if chosen is None:
+                raise QueueError("nobody_waiting")
+            row.priority_streak = rules.next_streak(
+                row.priority_streak, chosen, candidates
+            )
+            row.save()
+            ticket, events = self._call(Ticket.get_by_id(chosen.id), dentist)
         self._log_info(events[0])
-        return TicketView.of(ticket), events
+        return ticket, events
+
+    def call_ticket(
+        self, dentist_id: str, ticket_id: int
+    ) -> tuple[TicketView, list[Event]]:
+        """Call one waiting ticket the dentist picked from their list."""
+        dentist = self._dentist(dentist_id)
+        with writing():
+            self._ready_to_call(dentist)
+            ticket = self._ticket_row(ticket_id)
+            if ticket.state != "waiting" or ticket.day != self.today():
+                raise QueueError("not_waiting", ticket=ticket.label)
+            if ticket.service not in dentist.services or ticket.dentist_id not in (
+                None,
+                dentist.id,
+            ):
+                raise QueueError("not_your_service", ticket=ticket.label)
+            ticket, events = self._call(ticket, dentist)
+        self._log_info(events[0])
+        return ticket, events
+
+    def _ready_to_call(self, dentist) -> Dentist:
+        """Check the dentist may call someone now; return their row."""
+        row = Dentist.get_by_id(dentist.id)
+        if row.paused:
+            raise QueueError("paused")
+        current = self._current(dentist.id)
+        if current is not None:
+            raise QueueError("finish_current_first", ticket=current.label)
+        return row
+
+    def _call(self, ticket: Ticket, dentist) -> tuple[TicketView, list[Event]]:
+        Dentist.update(on_duty_day=self.today()).where(
+            Dentist.id == dentist.id
+        ).execute()
+        ticket = self._move(
+            ticket,
+            "called",
+            called_at=self.now(),
+            dentist=dentist.id,
+            room=dentist.room,
+        )
+        event = self._log(ticket, "called", "waiting", f"dentist:{dentist.id}")
+        return TicketView.of(ticket), [event]
 
     def recall(self, dentist_id: str) -> tuple[TicketView, list[Event]]:
-        """Announce the dentist's called ticket again."""
+        """Announce the dentist's called ticket again, up to the recall limit."""
         dentist = self._dentist(dentist_id)
+        limit = self.config.queue.recall_limit
         with writing():
             ticket = self._require_current(dentist.id, ("called",), "recalled")
-            if ticket.recalls >= MAX_RECALLS:
-                raise QueueError("recall_limit", ticket=ticket.label, limit=MAX_RECALLS)
+            if ticket.recalls >= limit:
+                raise QueueError("recall_limit", ticket=ticket.label, limit=limit)
             ticket.recalls += 1
             ticket.save()
             events = [self._log(ticket, "recalled", "called", f"dentist:{dentist.id}")]
@@ -226,9 +368,11 @@ class Queue:
 
     def finish(self, dentist_id: str) -> tuple[TicketView, list[Event]]:
         """Close the dentist's current ticket as served."""
-        return self._transition(
+        result = self._transition(
             dentist_id, ("called", "serving"), "done", "done", stamp="finished_at"
         )
+        self._durations = None  # a new visit length for the estimates
+        return result
 
     def no_show(self, dentist_id: str) -> tuple[TicketView, list[Event]]:
         """Close the dentist's called ticket because the patient did not come."""
@@ -253,6 +397,149 @@ class Queue:
             events = [self._log(ticket, action, from_state, f"dentist:{dentist.id}")]
         self._log_info(events[0])
         return TicketView.of(ticket), events
+
+    def pause(self, dentist_id: str) -> list[Event]:
+        """Take a break: the dentist is offered no tickets until they resume."""
+        dentist = self._dentist(dentist_id)
+        with writing():
+            current = self._current(dentist.id)
+            if current is not None:
+                raise QueueError("finish_before_pause", ticket=current.label)
+            Dentist.update(paused=True).where(Dentist.id == dentist.id).execute()
+        logger.info("dentist %s paused: room=%s", dentist.id, dentist.room)
+        return [self._room_event("paused", dentist)]
+
+    def resume(self, dentist_id: str) -> list[Event]:
+        """End the dentist's break."""
+        dentist = self._dentist(dentist_id)
+        with writing():
+            Dentist.update(paused=False).where(Dentist.id == dentist.id).execute()
+        logger.info("dentist %s resumed: room=%s", dentist.id, dentist.room)
+        return [self._room_event("resumed", dentist)]
+
+    def _room_event(self, action: str, dentist) -> Event:
+        actor = f"dentist:{dentist.id}"
+        return Event(0, action, None, actor, dentist=dentist.id, room=dentist.room)
+
+    # -- staff and patients' actions ------------------------------------------
+
+    def transfer(
+        self,
+        ticket_id: int,
+        service_id: str,
+        *,
+        actor: str,
+        dentist_id: str | None = None,
+    ) -> tuple[TicketView, list[Event]]:
+        """Move a ticket to another service or dentist; it keeps its issue time."""
+        service = self.config.service(service_id)
+        if service is None:
+            raise QueueError("unknown_service", 404, service=service_id)
+        if dentist_id is not None:
+            target = self._dentist(dentist_id)
+            if service_id not in target.services:
+                raise QueueError(
+                    "dentist_lacks_service", dentist=target.name, service=service_id
+                )
+        with writing():
+            ticket = self._ticket_row(ticket_id)
+            if ticket.state not in OPEN_STATES or ticket.day != self.today():
+                raise QueueError("cannot_transfer", ticket=ticket.label)
+            from_state = ticket.state
+            ticket = self._move(
+                ticket,
+                "waiting",
+                service=service_id,
+                dentist=dentist_id,
+                room=None,
+                recalls=0,
+                called_at=None,
+                started_at=None,
+            )
+            events = [self._log(ticket, "transferred", from_state, actor)]
+        self._log_info(events[0])
+        return TicketView.of(ticket), events
+
+    def cancel(self, ticket_id: int, *, actor: str) -> tuple[TicketView, list[Event]]:
+        """Close a ticket whose patient left (staff, or the patient's own phone)."""
+        with writing():
+            ticket = self._ticket_row(ticket_id)
+            if ticket.state not in ("waiting", "called"):
+                raise QueueError("cannot_cancel", ticket=ticket.label)
+            from_state = ticket.state
+            ticket = self._move(ticket, "cancelled", finished_at=self.now())
+            events = [self._log(ticket, "cancelled", from_state, actor)]
+        self._log_info(events[0])
+        return TicketView.of(ticket), events
+
+    def cancel_by_token(self, token: str) -> tuple[TicketView, list[Event]]:
+        """Let the patient holding the ticket leave the queue from their phone."""
+        with reading():
+            ticket = Ticket.get_or_none(Ticket.token == token)
+        if ticket is None:
+            raise QueueError("unknown_ticket", 404)
+        return self.cancel(ticket.id, actor="patient")
+
+    def reinstate(
+        self, ticket_id: int, *, actor: str
+    ) -> tuple[TicketView, list[Event]]:
+        """Put a no-show back in line when the patient turns up within the grace."""
+        grace = timedelta(minutes=self.config.queue.no_show_grace_minutes)
+        with writing():
+            ticket = self._ticket_row(ticket_id)
+            if ticket.state != "no_show":
+                raise QueueError("cannot_reinstate", ticket=ticket.label)
+            if ticket.day != self.today() or self.now() - ticket.finished_at > grace:
+                raise QueueError(
+                    "grace_over", ticket=ticket.label, minutes=grace.seconds // 60
+                )
+            ticket = self._move(
+                ticket,
+                "waiting",
+                dentist=None,
+                room=None,
+                recalls=0,
+                called_at=None,
+                finished_at=None,
+            )
+            events = [self._log(ticket, "reinstated", "no_show", actor)]
+        self._log_info(events[0])
+        return TicketView.of(ticket), events
+
+    def set_priority(
+        self, ticket_id: int, priority: str, *, actor: str
+    ) -> tuple[TicketView, list[Event]]:
+        """Change a waiting ticket's priority class (staff only)."""
+        if priority not in rules.PRIORITIES:
+            raise QueueError("unknown_priority", 400, priority=priority)
+        with writing():
+            ticket = self._ticket_row(ticket_id)
+            if ticket.state != "waiting":
+                raise QueueError("not_waiting", ticket=ticket.label)
+            ticket = self._move(ticket, "waiting", priority=priority)
+            events = [self._log(ticket, "prioritised", "waiting", actor)]
+        self._log_info(events[0])
+        return TicketView.of(ticket), events
+
+    def roll_day(self) -> list[Event]:
+        """Close tickets left open from earlier clinic days as expired."""
+        today = self.today()
+        events = []
+        with writing():
+            stale = Ticket.select().where(
+                (Ticket.day < today) & Ticket.state.in_(OPEN_STATES)
+            )
+            for ticket in list(stale):
+                from_state = ticket.state
+                ticket = self._move(ticket, "expired", finished_at=self.now())
+                events.append(self._log(ticket, "expired", from_state, "system"))
+            if events:
+                Dentist.update(paused=False, priority_streak=0).execute()
+        if events:
+            logger.info("clinic day %s: %d open ticket(s) expired", today, len(events))
+        return events
+
+    # -- shared steps ---------------------------------------------------------
 
     def _move(self, ticket: Ticket, to_state: str, **changes) -> Ticket:
         """Change a ticket's state only if nobody else changed it meanwhile."""
@@ -285,42 +572,155 @@ class Queue:
             .first()
         )
 
+    def _ticket_row(self, ticket_id: int) -> Ticket:
+        if not 0 < ticket_id < 2**63:  # SQLite's integer range
+            raise QueueError("unknown_ticket", 404)
+        ticket = Ticket.get_or_none(Ticket.id == ticket_id)
+        if ticket is None:
+            raise QueueError("unknown_ticket", 404)
+        return ticket
+
     def _dentist(self, dentist_id: str):
         dentist = self.config.dentist(dentist_id)
         if dentist is None:
             raise QueueError("unknown_dentist", 404, dentist=dentist_id)
         return dentist
 
-    # -- reading ---------------------------------------------------------
+    # -- order and estimates ----------------------------------------------------
 
-    def _waiting_query(self, services):
-        return (
-            Ticket.select()
-            .where(
-                (Ticket.day == self.today())
-                & (Ticket.state == "waiting")
-                & (Ticket.service.in_(list(services)))
-            )
-            .order_by(Ticket.issued_at, Ticket.id)
+    def _waiting_rows(self, services=None):
+        query = Ticket.select().where(
+            (Ticket.day == self.today()) & (Ticket.state == "waiting")
         )
+        if services is not None:
+            query = query.where(Ticket.service.in_(list(services)))
+        return query
+
+    def _waiting_rules(self, services=None) -> list[rules.Waiting]:
+        return [
+            rules.Waiting(t.id, t.service, t.priority, t.issued_at, t.dentist_id)
+            for t in self._waiting_rows(services)
+        ]
 
     def _ahead(self, ticket: Ticket) -> int:
         """Count the waiting tickets of the same service that go before this one."""
         if ticket.state != "waiting":
             return 0
-        return (
-            Ticket.select()
-            .where(
-                (Ticket.day == ticket.day)
-                & (Ticket.service == ticket.service)
-                & (Ticket.state == "waiting")
-                & (
-                    (Ticket.issued_at < ticket.issued_at)
-                    | ((Ticket.issued_at == ticket.issued_at) & (Ticket.id < ticket.id))
+        mine = rules.order_key(
+            rules.Waiting(ticket.id, ticket.service, ticket.priority, ticket.issued_at)
+        )
+        return sum(
+            1
+            for t in self._waiting_rules([ticket.service])
+            if rules.order_key(t) < mine
+        )
+
+    def durations(self) -> dict[str, timedelta]:
+        """Return each service's typical visit: recent real ones, else config's."""
+        if self._durations is None:
+            since = self.now() - timedelta(days=DURATION_DAYS)
+            typical = {}
+            for service in self.config.services:
+                rows = (
+                    Ticket.select(
+                        Ticket.called_at, Ticket.started_at, Ticket.finished_at
+                    )
+                    .where(
+                        (Ticket.service == service.id)
+                        & (Ticket.state == "done")
+                        & (Ticket.finished_at > since)
+                    )
+                    .order_by(Ticket.finished_at.desc())
+                    .limit(DURATION_SAMPLE)
+                )
+                spans = [
+                    (t.finished_at - (t.started_at or t.called_at)).total_seconds()
+                    for t in rows
+                    if t.called_at
+                ]
+                seconds = sorted(spans)[len(spans) // 2] if spans else 0
+                typical[service.id] = timedelta(
+                    seconds=max(seconds, 60) if spans else service.minutes * 60
+                )
+            self._durations = typical
+        return self._durations
+
+    def _chairs(self) -> list[rules.Chair]:
+        """List the dentists working now, with when each will be free."""
+        rows = {d.id: d for d in Dentist.select().where(Dentist.active)}
+        today = self.today()
+        on_duty = [
+            d
+            for d in self.config.dentists
+            if rows.get(d.id) and rows[d.id].on_duty_day == today
+        ]
+        # Before anyone has called a patient today, assume everyone will work.
+        working = on_duty or [d for d in self.config.dentists if d.id in rows]
+        durations = self.durations()
+        now = self.now()
+        chairs = []
+        for dentist in working:
+            if rows[dentist.id].paused:
+                continue
+            free_at = now
+            current = self._current(dentist.id)
+            if current is not None:
+                since = current.started_at or current.called_at
+                free_at = max(now, since + durations[current.service])
+            chairs.append(
+                rules.Chair(
+                    dentist.id,
+                    dentist.services,
+                    free_at,
+                    rows[dentist.id].priority_streak,
                 )
             )
-            .count()
+        return chairs
+
+    def _estimates(self) -> dict[int, timedelta | None]:
+        return rules.estimate_waits(
+            self._waiting_rules(),
+            self._chairs(),
+            self.durations(),
+            self.now(),
+            self.fairness,
         )
+
+    def _waits_for_newcomers(self) -> dict[str, timedelta | None]:
+        """Estimate, per service, the wait of a normal ticket issued right now."""
+        waiting, chairs = self._waiting_rules(), self._chairs()
+        return {
+            s.id: self._newcomer_wait(s.id, waiting, chairs)
+            for s in self.config.services
+        }
+
+    def _newcomer_wait(self, service_id: str, waiting=None, chairs=None):
+        now = self.now()
+        newcomer = rules.Waiting(0, service_id, "normal", now)
+        waiting = self._waiting_rules() if waiting is None else waiting
+        chairs = self._chairs() if chairs is None else chairs
+        estimates = rules.estimate_waits(
+            [*waiting, newcomer], chairs, self.durations(), now, self.fairness
+        )
+        return estimates[0]
+
+    def estimate(self, ticket_id: int) -> tuple[int, int] | None:
+        """Return a waiting ticket's estimated wait as a band in minutes."""
+        with reading():
+            return rules.wait_band(self._estimates().get(ticket_id))
+
+    def estimates_by_label(self, service_id: str) -> list[dict]:
+        """List a service's waiting tickets in call order with their wait bands."""
+        with reading():
+            estimates = self._estimates()
+            waiting = sorted(self._waiting_rules([service_id]), key=rules.order_key)
+            labels = {t.id: t.label for t in self._waiting_rows([service_id])}
+        return [
+            {"label": labels[t.id], "wait": rules.wait_band(estimates.get(t.id))}
+            for t in waiting
+        ]
+
+    # -- reading ---------------------------------------------------------
 
     def current(self, dentist_id: str) -> TicketView | None:
         """Return the ticket the dentist is calling or serving, if any."""
@@ -329,11 +729,30 @@ class Queue:
             ticket = self._current(dentist.id)
         return TicketView.of(ticket) if ticket else None
 
-    def waiting(self, services=None) -> list[TicketView]:
-        """List today's waiting tickets in the order call next takes them."""
+    def is_paused(self, dentist_id: str) -> bool:
+        with reading():
+            return Dentist.get_by_id(self._dentist(dentist_id).id).paused
+
+    def paused_rooms(self) -> list[str]:
+        """List the rooms whose dentist is on a break."""
+        with reading():
+            paused = {d.id for d in Dentist.select().where(Dentist.paused)}
+        return sorted({d.room for d in self.config.dentists if d.id in paused})
+
+    def waiting(self, services=None, *, dentist: str | None = None) -> list[TicketView]:
+        """List today's waiting tickets in call order (for a dentist: theirs)."""
         services = services or [s.id for s in self.config.services]
         with reading():
-            return [TicketView.of(t) for t in self._waiting_query(services)]
+            rows = {t.id: t for t in self._waiting_rows(services)}
+            waiting = [
+                rules.Waiting(t.id, t.service, t.priority, t.issued_at, t.dentist_id)
+                for t in rows.values()
+            ]
+            if dentist is not None:
+                ordered = rules.candidates_for(waiting, dentist, services)
+            else:
+                ordered = sorted(waiting, key=rules.order_key)
+            return [TicketView.of(rows[t.id]) for t in ordered]
 
     def waiting_counts(self) -> dict[str, int]:
         """Count today's waiting tickets per service (every service listed)."""
@@ -388,13 +807,8 @@ class Queue:
 
     def ticket(self, ticket_id: int) -> TicketView:
         """Return one ticket by its id, or refuse."""
-        if not 0 < ticket_id < 2**63:  # SQLite's integer range
-            raise QueueError("unknown_ticket", 404)
         with reading():
-            ticket = Ticket.get_or_none(Ticket.id == ticket_id)
-        if ticket is None:
-            raise QueueError("unknown_ticket", 404)
-        return TicketView.of(ticket)
+            return TicketView.of(self._ticket_row(ticket_id))
 
     def today_tickets(self, limit: int = 500) -> list[TicketView]:
         """List today's tickets, newest first."""
@@ -447,6 +861,19 @@ class Queue:
             event.ticket.room,
             event.actor,
         )
+
+
+def _at(now: datetime, clock: str) -> datetime:
+    """Return today's time `clock` (HH:MM) in now's zone."""
+    hours, minutes = map(int, clock.split(":"))
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight + timedelta(hours=hours, minutes=minutes)
+
+
+def _minus_minutes(clock: str, minutes: int) -> str:
+    hours, mins = map(int, clock.split(":"))
+    total = max(0, hours * 60 + mins - minutes)
+    return f"{total // 60:02d}:{total % 60:02d}"
 
 
 def sync_dentists(config: Config) -> None:

@@ -42,6 +42,10 @@ class Dentist(BaseModel):
     locked_until = DateTimeField(null=True)
     # Bumped on sign-out and PIN reset: older session cookies stop working.
     session_epoch = IntegerField(default=0)
+    paused = BooleanField(default=False)
+    # Priority calls made in a row while a normal walk-in waited (fairness).
+    priority_streak = IntegerField(default=0)
+    on_duty_day = CharField(max_length=10, default="")
 
 
 class StaffUser(BaseModel):
@@ -59,14 +63,17 @@ class Ticket(BaseModel):
     """A numbered place in one service's queue for one clinic day."""
 
     day = CharField(max_length=10)  # clinic day, YYYY-MM-DD in the clinic's zone
-    service = CharField(max_length=32)
+    service = CharField(max_length=32)  # where it waits now (transfers change it)
+    series = CharField(max_length=32, default="")  # the service that numbered it
     number = IntegerField()
+    priority = CharField(max_length=16, default="normal")
     label = CharField(max_length=16)  # "A-001"
     state = CharField(max_length=16, default="waiting", index=True)
     lang = CharField(max_length=2)
     kiosk = CharField(max_length=32, null=True)
     token = CharField(unique=True, max_length=32)
     request_key = CharField(unique=True, null=True, max_length=64)
+    # Who called it; while waiting, the dentist it was transferred to, if any.
     dentist = ForeignKeyField(Dentist, null=True, backref="tickets")
     room = CharField(max_length=32, null=True)
     recalls = IntegerField(default=0)
@@ -77,8 +84,9 @@ class Ticket(BaseModel):
 
     class Meta:
         indexes = (
-            (("day", "service", "number"), True),
+            (("day", "series", "number"), True),
             (("state", "service", "issued_at"), False),
+            (("service", "state", "finished_at"), False),
         )
 
 
@@ -114,15 +122,17 @@ TABLES = (Dentist, StaffUser, Ticket, TicketEvent, PrintJob)
 def create_tables() -> None:
     """Create missing tables, indexes and columns (safe at every start)."""
     with database.connection_context():
-        database.create_tables(TABLES, safe=True)
         _add_missing_columns()
+        database.create_tables(TABLES, safe=True)
 
 
 def _add_missing_columns() -> None:
-    """Add columns that newer code defines to a database made by older code."""
+    """Bring a database made by older code up to the current tables."""
     migrator = SchemaMigrator.from_database(database)
     for model in TABLES:
         table = model._meta.table_name
+        if not database.table_exists(table):
+            continue
         present = {column.name for column in database.get_columns(table)}
         missing = [
             field
@@ -132,3 +142,8 @@ def _add_missing_columns() -> None:
         if missing:
             migrate(*(migrator.add_column(table, f.column_name, f) for f in missing))
             logger.info("database: added %s to %s", [f.name for f in missing], table)
+        if model is Ticket and "series" not in present:
+            # Numbers used to be unique per current service; transfers need
+            # them unique per numbering series instead.
+            Ticket.update(series=Ticket.service).execute()
+            database.execute_sql('DROP INDEX IF EXISTS "ticket_day_service_number"')

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from server import config as config_module
-from server.config import Config
+from server.config import WEEKDAYS, Config
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE_CONFIG = ROOT / "config.toml"
@@ -75,6 +75,11 @@ def write_config(folder: Path, **sections) -> Path:
     for printer in raw["printers"]:
         if printer["type"] == "file":
             printer["path"] = str(folder / "print")
+    # Tests run at any hour of any day: every service is open round the clock
+    # unless a test says otherwise.
+    for service in raw["services"]:
+        service.update(opens="00:00", closes="24:00", days=list(WEEKDAYS))
+    raw.setdefault("queue", {})["stop_issuing_minutes_before_close"] = 0
     for name, value in sections.items():
         if isinstance(value, dict) and isinstance(raw.get(name), dict):
             raw[name] = {**raw[name], **value}

@@ -13,7 +13,7 @@ import pytest
 
 from server import config as config_module
 from server.db import database, open_sqlite
-from server.engine import MAX_RECALLS, Queue, sync_dentists
+from server.engine import Queue, sync_dentists
 from server.errors import QueueError
 from server.models import Ticket, TicketEvent, create_tables
 from tests.conftest import base_raw_config, write_config
@@ -238,7 +238,7 @@ def test_recall_counts_up_to_the_limit(queue):
     ticket_id = issue(queue, "hygiene").ticket.id
     queue.call_next("nazarova")
 
-    for expected in range(1, MAX_RECALLS + 1):
+    for expected in range(1, queue.config.queue.recall_limit + 1):
         recalled, events = queue.recall("nazarova")
         assert recalled.recalls == expected
         assert events[0].action == "recalled"
@@ -248,7 +248,10 @@ def test_recall_counts_up_to_the_limit(queue):
         queue.recall("nazarova")
 
     assert caught.value.code == "recall_limit"
-    assert caught.value.params == {"ticket": "D-001", "limit": MAX_RECALLS}
+    assert caught.value.params == {
+        "ticket": "D-001",
+        "limit": queue.config.queue.recall_limit,
+    }
     assert dump() == before
     recalls = [e for e in events_of(ticket_id) if e[0] == "recalled"]
     assert recalls == [("recalled", "called", "called", "dentist:nazarova")] * 3
