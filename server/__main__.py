@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
 def _run(config, args) -> int:
     from server.app import create_app
     from server.auth import bootstrap_credentials
-    from server.realtime import socketio
+    from server.realtime import housekeeping, socketio
 
     host = args.host or config.server.host
     port = args.port or config.server.port
@@ -90,6 +90,7 @@ def _run(config, args) -> int:
     _show_credentials(bootstrap_credentials(config))
     hub.spool.recover()
     socketio.start_background_task(hub.spool.run_forever)
+    socketio.start_background_task(housekeeping, app)
     _show_addresses(hub, config)
     logger.info(
         "hub starting on %s:%s (async mode %s, database %s)",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
+from dataclasses import asdict
 
 import qrcode
 import qrcode.image.svg
@@ -171,6 +172,7 @@ def issue_ticket():
     if kiosk_id and the_hub.config.kiosk(kiosk_id) is None:
         raise InputError("unknown_kiosk", "kiosk", kiosk=kiosk_id)
     printer = the_hub.spool.printer_for_kiosk(kiosk_id)
+    priority = text_field(data, "priority", required=False) or "normal"
 
     issued = the_hub.queue.issue(
         service_id,
@@ -178,6 +180,8 @@ def issue_ticket():
         lang=request_language(),
         request_key=request_key,
         printer=printer,
+        priority=priority,
+        by_staff=auth.signed_in_staff() is not None,
     )
     if issued.created:
         the_hub.spool.wake()
@@ -187,6 +191,7 @@ def issue_ticket():
     return jsonify(
         ticket=dict(ticket.public(), token=ticket.token),
         ahead=issued.ahead,
+        wait=the_hub.queue.estimate(ticket.id),
         url=the_hub.ticket_url(ticket.token),
         qr=f"/api/v1/tickets/{ticket.token}/qr.svg",
         printer=the_hub.spool.state(printer),
@@ -198,7 +203,38 @@ def issue_ticket():
 def ticket_status(token: str):
     """Return one ticket's state and position, for its phone page."""
     ticket, ahead = hub().queue.ticket_status(token)
-    return jsonify(ticket=dict(ticket.public(), ahead=ahead))
+    wait = hub().queue.estimate(ticket.id)
+    return jsonify(ticket=dict(ticket.public(), ahead=ahead, wait=wait))
+
+
+@bp.post("/tickets/<token>/cancel")
+def cancel_own_ticket(token: str):
+    """Let the patient leave the queue from their phone (the token is the key)."""
+    body()  # a JSON POST: a plain form on another site cannot send it
+    ticket, events = hub().queue.cancel_by_token(token)
+    hub().publish(events)
+    return jsonify(ticket=ticket.public())
+
+
+@bp.get("/services")
+def services():
+    """Tell the kiosk which services take tickets now, and the wait for each."""
+    lang = request_language()
+    states = []
+    for state in hub().queue.service_states():
+        entry = asdict(state)
+        entry["message"] = (
+            ""
+            if state.open
+            else translate(
+                lang,
+                f"error.service_{state.reason}",
+                opens=state.opens,
+                closes=state.closes,
+            )
+        )
+        states.append(entry)
+    return jsonify(services=states)
 
 
 @bp.get("/tickets/<token>/paper")
@@ -270,14 +306,27 @@ def dentist_logout():
 def dentist_state():
     """Return the signed-in dentist's room, current patient and waiting list."""
     the_hub = hub()
-    dentist = the_hub.config.dentist(auth.signed_in_dentist())
-    current = the_hub.queue.current(dentist.id)
-    waiting = the_hub.queue.waiting(dentist.services)
+    config = the_hub.config
+    dentist = config.dentist(auth.signed_in_dentist())
+    queue = the_hub.queue
+    current = queue.current(dentist.id)
+    waiting = queue.waiting(dentist.services, dentist=dentist.id)
     return jsonify(
         dentist={"id": dentist.id, "name": dentist.name, "room": dentist.room},
         services=list(dentist.services),
-        current=current.public() if current else None,
-        waiting=[t.public() for t in waiting],
+        paused=queue.is_paused(dentist.id),
+        recall_limit=config.queue.recall_limit,
+        current=current.staff() if current else None,
+        waiting=[t.staff() for t in waiting],
+        # Where the tablet's Transfer button may send a patient.
+        transfer_to={
+            "services": [s.id for s in config.services],
+            "dentists": [
+                {"id": d.id, "name": d.name, "services": list(d.services)}
+                for d in config.dentists
+                if d.id != dentist.id
+            ],
+        },
     )
 
 
@@ -303,6 +352,51 @@ def dentist_action(action: str):
     return jsonify(ticket=ticket.public())
 
 
+@bp.post("/dentist/call/<int:ticket_id>")
+@auth.dentist_required
+def dentist_call_ticket(ticket_id: int):
+    """Call one patient the dentist chose from their waiting list."""
+    the_hub = hub()
+    ticket, events = the_hub.queue.call_ticket(auth.signed_in_dentist(), ticket_id)
+    the_hub.publish(events)
+    return jsonify(ticket=ticket.public())
+
+
+@bp.post("/dentist/transfer")
+@auth.dentist_required
+def dentist_transfer():
+    """Send the dentist's current patient to another service or dentist."""
+    data = body()
+    the_hub = hub()
+    dentist_id = auth.signed_in_dentist()
+    current = the_hub.queue.current(dentist_id)
+    if current is None:
+        raise HubError("no_current_ticket")
+    ticket, events = the_hub.queue.transfer(
+        current.id,
+        text_field(data, "service"),
+        dentist_id=text_field(data, "dentist", required=False),
+        actor=f"dentist:{dentist_id}",
+    )
+    the_hub.publish(events)
+    return jsonify(ticket=ticket.public())
+
+
+@bp.post("/dentist/pause")
+@auth.dentist_required
+def dentist_pause():
+    """Start a break: no tickets are offered, the display shows the room closed."""
+    hub().publish(hub().queue.pause(auth.signed_in_dentist()))
+    return jsonify(paused=True)
+
+
+@bp.post("/dentist/resume")
+@auth.dentist_required
+def dentist_resume():
+    hub().publish(hub().queue.resume(auth.signed_in_dentist()))
+    return jsonify(paused=False)
+
+
 # -- staff ----------------------------------------------------------------------------
 
 
@@ -324,6 +418,53 @@ def staff_logout():
         auth.end_staff_sessions(user_id)
     session.clear()
     return jsonify(ok=True)
+
+
+def _staff_actor() -> str:
+    return f"staff:{auth.signed_in_staff() or auth.signed_in_dentist()}"
+
+
+@bp.post("/tickets/<int:ticket_id>/cancel")
+@auth.staff_required
+def staff_cancel(ticket_id: int):
+    """Close a ticket whose patient left."""
+    ticket, events = hub().queue.cancel(ticket_id, actor=_staff_actor())
+    hub().publish(events)
+    return jsonify(ticket=ticket.staff())
+
+
+@bp.post("/tickets/<int:ticket_id>/reinstate")
+@auth.staff_required
+def staff_reinstate(ticket_id: int):
+    """Put a no-show back in line: the patient turned up after all."""
+    ticket, events = hub().queue.reinstate(ticket_id, actor=_staff_actor())
+    hub().publish(events)
+    return jsonify(ticket=ticket.staff())
+
+
+@bp.post("/tickets/<int:ticket_id>/priority")
+@auth.staff_required
+def staff_priority(ticket_id: int):
+    """Change a waiting ticket's priority class (for example to emergency)."""
+    priority = text_field(body(), "priority")
+    ticket, events = hub().queue.set_priority(ticket_id, priority, actor=_staff_actor())
+    hub().publish(events)
+    return jsonify(ticket=ticket.staff())
+
+
+@bp.post("/tickets/<int:ticket_id>/transfer")
+@auth.staff_required
+def staff_transfer(ticket_id: int):
+    """Move a ticket to another service or dentist; it keeps its place in time."""
+    data = body()
+    ticket, events = hub().queue.transfer(
+        ticket_id,
+        text_field(data, "service"),
+        dentist_id=text_field(data, "dentist", required=False),
+        actor=_staff_actor(),
+    )
+    hub().publish(events)
+    return jsonify(ticket=ticket.staff())
 
 
 @bp.get("/printers")

@@ -159,15 +159,19 @@ class Queue:
         request_key: str | None = None,
         printer: str | None = None,
         priority: str = "normal",
+        by_staff: bool = False,
     ) -> Issued:
         """Give the next number of a service and queue its paper on printer.
 
-        A repeated request_key (a double tap) returns the first ticket.
+        A repeated request_key (a double tap) returns the first ticket. Staff
+        may give any priority; a kiosk only what config.toml offers patients.
         """
         if self.config.service(service_id) is None:
             raise QueueError("unknown_service", 404, service=service_id)
         if priority not in rules.PRIORITIES:
             raise QueueError("unknown_priority", 400, priority=priority)
+        if not by_staff:
+            self._check_kiosk_priority(service_id, priority)
         if lang not in self.config.clinic.languages:
             lang = self.config.clinic.default_language
 
@@ -193,6 +197,18 @@ class Queue:
             kiosk_id,
         )
         return Issued(TicketView.of(ticket), ahead, True, [event])
+
+    def _check_kiosk_priority(self, service_id: str, priority: str) -> None:
+        settings = self.config.queue
+        allowed = priority == "normal" or (
+            priority == "priority" and settings.kiosk_priority
+        )
+        if priority == "emergency":
+            allowed = bool(settings.emergency_service) and (
+                service_id == settings.emergency_service
+            )
+        if not allowed:
+            raise QueueError("priority_not_at_kiosk", 403, priority=priority)
 
     def _new_ticket(
         self,
@@ -709,16 +725,24 @@ class Queue:
         with reading():
             return rules.wait_band(self._estimates().get(ticket_id))
 
-    def estimates_by_label(self, service_id: str) -> list[dict]:
-        """List a service's waiting tickets in call order with their wait bands."""
+    def lines(self) -> dict[str, dict]:
+        """Return each service's waiting labels in call order, with wait bands."""
         with reading():
-            estimates = self._estimates()
-            waiting = sorted(self._waiting_rules([service_id]), key=rules.order_key)
-            labels = {t.id: t.label for t in self._waiting_rows([service_id])}
-        return [
-            {"label": labels[t.id], "wait": rules.wait_band(estimates.get(t.id))}
-            for t in waiting
-        ]
+            rows = list(self._waiting_rows())
+            waiting = [
+                rules.Waiting(t.id, t.service, t.priority, t.issued_at, t.dentist_id)
+                for t in rows
+            ]
+            estimates = rules.estimate_waits(
+                waiting, self._chairs(), self.durations(), self.now(), self.fairness
+            )
+        labels = {t.id: t.label for t in rows}
+        lines = {s.id: {"waiting": [], "waits": []} for s in self.config.services}
+        for ticket in sorted(waiting, key=rules.order_key):
+            line = lines[ticket.service]
+            line["waiting"].append(labels[ticket.id])
+            line["waits"].append(rules.wait_band(estimates[ticket.id]))
+        return lines
 
     # -- reading ---------------------------------------------------------
 

@@ -65,25 +65,47 @@ class Broadcaster:
         """Fan committed queue events out to the display, staff and phones."""
         queue = hub().queue
         counts = queue.waiting_counts()
-        touched_services = set()
         for event in events:
+            if event.ticket is None:
+                self.send_rooms()
+                continue
             ticket = event.ticket
-            touched_services.add(ticket.service)
             change = {"event_id": event.id, "action": event.action, "waiting": counts}
             self.send(DISPLAY, "queue", dict(change, ticket=ticket.public()))
             self.send(STAFF, "queue", dict(change, ticket=ticket.staff()))
             self.send(ticket_stream(ticket.token), "ticket", ticket.public())
-        for service_id in touched_services:
+        # Any change can move every estimate (dentists share services).
+        self.send_lines()
+
+    def send_lines(self) -> None:
+        """Send each service's line with fresh wait bands to its phone pages."""
+        for service_id, line in hub().queue.lines().items():
             self.send(
-                service_stream(service_id),
-                "line",
-                {"service": service_id, "waiting": waiting_labels(service_id)},
+                service_stream(service_id), "line", dict(line, service=service_id)
             )
 
+    def send_rooms(self) -> None:
+        """Tell the display and staff which rooms are closed for a break."""
+        rooms = {"paused": hub().queue.paused_rooms()}
+        self.send(DISPLAY, "rooms", rooms)
+        self.send(STAFF, "rooms", rooms)
 
-def waiting_labels(service_id: str) -> list[str]:
-    """List a service's waiting ticket numbers in the order they will be called."""
-    return [t.label for t in hub().queue.waiting([service_id])]
+
+def housekeeping(app, interval: float = 30.0) -> None:
+    """Expire yesterday's open tickets and refresh the estimates, forever.
+
+    The hub runs this as a background task: estimates drift as time passes
+    even when nobody presses a button.
+    """
+    while True:
+        try:
+            with app.app_context():
+                the_hub = hub()
+                the_hub.publish(the_hub.queue.roll_day())
+                the_hub.broadcaster.send_lines()
+        except Exception:
+            logger.exception("housekeeping failed; trying again shortly")
+        socketio.sleep(interval)
 
 
 # -- snapshots -------------------------------------------------------------
@@ -99,17 +121,21 @@ def display_snapshot() -> dict:
         "seq": broadcaster.seq(DISPLAY),
         "recent": queue.recent_calls(),
         "waiting": queue.waiting_counts(),
+        "paused": queue.paused_rooms(),
     }
 
 
 def ticket_snapshot(token: str) -> dict:
     """Return one ticket's state and its service's line, for its phone page."""
-    ticket, ahead = hub().queue.ticket_status(token)
+    queue = hub().queue
+    ticket, ahead = queue.ticket_status(token)
     broadcaster = hub().broadcaster
+    line = queue.lines()[ticket.service]
     return {
         "epoch": broadcaster.epoch,
-        "ticket": dict(ticket.public(), ahead=ahead),
-        "waiting": waiting_labels(ticket.service),
+        "ticket": dict(ticket.public(), ahead=ahead, wait=queue.estimate(ticket.id)),
+        "waiting": line["waiting"],
+        "waits": line["waits"],
         "seqs": {
             ticket_stream(token): broadcaster.seq(ticket_stream(token)),
             service_stream(ticket.service): broadcaster.seq(
@@ -127,6 +153,7 @@ def staff_snapshot() -> dict:
         "seq": broadcaster.seq(STAFF),
         "waiting": hub().queue.waiting_counts(),
         "printers": hub().spool.states(),
+        "paused": hub().queue.paused_rooms(),
     }
 
 
