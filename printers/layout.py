@@ -81,6 +81,7 @@ class TicketPrint:
     ahead: str
     qr_url: str
     qr_hint: str
+    wait: str = ""  # the estimated wait, e.g. "Wait: about 10-20 min"
 
 
 def ticket_layout(t: TicketPrint) -> list[Element]:
@@ -92,6 +93,7 @@ def ticket_layout(t: TicketPrint) -> list[Element]:
         Text(t.service, size="large"),
         Text(t.issued_at),
         Text(t.ahead),
+        *([Text(t.wait)] if t.wait else []),
         Qr(t.qr_url),
         Text(t.qr_hint),
         Feed(),

@@ -247,6 +247,8 @@ class Spool:
             self.config.clinic.zone
         )
         ahead = self.queue.ahead(TicketView.of(ticket))
+        band = self.queue.estimate(ticket.id) if ticket.state == "waiting" else None
+        wait = translate(lang, "ticket.wait", low=band[0], high=band[1]) if band else ""
         return TicketPrint(
             clinic_name=self.config.clinic.name,
             number=ticket.label,
@@ -255,6 +257,7 @@ class Spool:
             ahead=translate(lang, "ticket.ahead", count=ahead),
             qr_url=self.ticket_url(ticket.token),
             qr_hint=translate(lang, "ticket.qr_hint"),
+            wait=wait,
         )
 
     def _finish(self, job: PrintJob, state: str, error: str = "") -> None:

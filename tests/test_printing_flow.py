@@ -437,3 +437,17 @@ def test_real_hub_prints_in_the_background(tmp_path, fake_printer, async_mode):
     finally:
         staff.disconnect()
         hub.stop()
+
+
+def test_the_paper_carries_the_wait_estimate(networked, fake_printer):
+    hub = networked.extensions["navbat"]
+    client = networked.test_client()
+    issue(client, lang="en")
+    second = issue(client, lang="en")
+    low, high = second["wait"]
+
+    hub.spool.process_due()
+
+    paper = decode(fake_printer.jobs[1])
+    assert f"Wait: about {low}-{high} min" in paper.lines
+    assert high > low >= 0
