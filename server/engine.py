@@ -349,9 +349,6 @@ class Queue:
         return row
 
     def _call(self, ticket: Ticket, dentist) -> tuple[TicketView, list[Event]]:
-        Dentist.update(on_duty_day=self.today()).where(
-            Dentist.id == dentist.id
-        ).execute()
         ticket = self._move(
             ticket,
             "called",
@@ -662,16 +659,10 @@ class Queue:
         return self._durations
 
     def _chairs(self) -> list[rules.Chair]:
-        """List the dentists working now, with when each will be free."""
+        """List the dentists not on a break, with when each will be free."""
+        # TODO: count only dentists signed in today; an absent one shortens waits.
         rows = {d.id: d for d in Dentist.select().where(Dentist.active)}
-        today = self.today()
-        on_duty = [
-            d
-            for d in self.config.dentists
-            if rows.get(d.id) and rows[d.id].on_duty_day == today
-        ]
-        # Before anyone has called a patient today, assume everyone will work.
-        working = on_duty or [d for d in self.config.dentists if d.id in rows]
+        working = [d for d in self.config.dentists if d.id in rows]
         durations = self.durations()
         now = self.now()
         chairs = []
@@ -722,8 +713,12 @@ class Queue:
 
     def estimate(self, ticket_id: int) -> tuple[int, int] | None:
         """Return a waiting ticket's estimated wait as a band in minutes."""
+        return rules.wait_band(self.estimated_wait(ticket_id))
+
+    def estimated_wait(self, ticket_id: int) -> timedelta | None:
+        """Return a waiting ticket's estimated time until it is called."""
         with reading():
-            return rules.wait_band(self._estimates().get(ticket_id))
+            return self._estimates().get(ticket_id)
 
     def lines(self) -> dict[str, dict]:
         """Return each service's waiting labels in call order, with wait bands."""

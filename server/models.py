@@ -45,7 +45,6 @@ class Dentist(BaseModel):
     paused = BooleanField(default=False)
     # Priority calls made in a row while a normal walk-in waited (fairness).
     priority_streak = IntegerField(default=0)
-    on_duty_day = CharField(max_length=10, default="")
 
 
 class StaffUser(BaseModel):
