@@ -121,7 +121,9 @@ class Day:
             if self.rng.random() < NO_SHOW_SHARE:
                 self.at(self.later(2), "no_show", dentist=dentist.id)
             else:
-                self.at(self.later(1), "start", dentist=dentist.id, service=ticket.service)
+                self.at(
+                    self.later(1), "start", dentist=dentist.id, service=ticket.service
+                )
 
     def later(self, minutes: float) -> datetime:
         return self.clock["now"] + timedelta(minutes=minutes)
