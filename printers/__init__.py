@@ -44,6 +44,7 @@ from printers.layout import (  # noqa: E402
     Rule,
     Text,
     TicketPrint,
+    printer_test_page,
     ticket_layout,
 )
 from printers.preview import render_png  # noqa: E402
@@ -67,6 +68,7 @@ __all__ = [
     "Text",
     "TicketPrint",
     "for_paper",
+    "printer_test_page",
     "query_status",
     "render_escpos",
     "render_png",

@@ -101,6 +101,34 @@ def ticket_layout(t: TicketPrint) -> list[Element]:
     ]
 
 
+# Lines that show at a glance whether each script prints right: Uzbek Latin
+# with its apostrophes, Uzbek Cyrillic (beyond CP866: printed as an image),
+# Russian and English.
+TEST_LINES = (
+    "Oʻzbekcha: Oʻgʻil, gʻisht, maʼno, shoʻx",
+    "Ўзбекча: Қўқон, ғоз, ҳовли",
+    "Русский: Съешь же ещё этих мягких булок",
+    "English: The quick brown fox, 0123456789",
+)
+
+
+def printer_test_page(clinic_name: str, printer: str, when: str, qr_url: str):
+    """Lay out a printer test page: every language's letters, a QR code, a cut."""
+    return [
+        Text(clinic_name, bold=True),
+        Text(f"Navbat: {printer}", bold=True),
+        Text(when),
+        Rule(),
+        Text("A-001", size="huge", bold=True),
+        *(Text(line, align="left") for line in TEST_LINES),
+        Rule(),
+        Qr(qr_url),
+        Text(qr_url),
+        Feed(),
+        Cut(),
+    ]
+
+
 def paper_dots(width_mm: int) -> int:
     """Return the printable width in dots of a paper roll."""
     try:

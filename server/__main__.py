@@ -16,6 +16,9 @@ logger = logging.getLogger("server")
 
 
 def main(argv: list[str] | None = None) -> int:
+    # eventlet warns at every import that it is in bug-fix-only mode: known,
+    # and the reason threading mode exists; an operator need not see it.
+    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
     args = _parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -38,9 +41,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _patch_eventlet() -> None:
     # Must run before Flask or anything that touches sockets and threads is
-    # imported, or Flask's start-up fails. eventlet also warns at import that
-    # it is in bug-fix-only mode: known, and why threading mode exists.
-    warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+    # imported, or Flask's start-up fails.
     import eventlet
 
     eventlet.monkey_patch()
@@ -62,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     pin = commands.add_parser("reset-pin", help="give a dentist a new tablet PIN")
     pin.add_argument("dentist", help="the dentist's id in config.toml")
     pin.set_defaults(handler=_reset_pin)
+
+    test = commands.add_parser(
+        "printer-test", help="print a test page on a kiosk's printer and report"
+    )
+    test.add_argument("kiosk", help="the kiosk's id in config.toml")
+    test.set_defaults(handler=_printer_test)
 
     password = commands.add_parser(
         "reset-password", help="give a staff user a new password"
@@ -202,6 +209,31 @@ def _reset_password(config, args) -> int:
         )
         return 2
     print(f"New password for {args.username}: {password}")
+    return 0
+
+
+def _printer_test(config, args) -> int:
+    from printers import PrinterUnavailable
+    from server.app import create_app
+
+    kiosk = config.kiosk(args.kiosk)
+    if kiosk is None or not kiosk.printer:
+        known = ", ".join(k.id for k in config.kiosks if k.printer) or "none"
+        print(
+            f"navbat: no kiosk {args.kiosk!r} with a printer in config.toml "
+            f"(kiosks with printers: {known})",
+            file=sys.stderr,
+        )
+        return 2
+    spool = create_app(config).extensions["navbat"].spool
+    try:
+        state = spool.print_test_page(kiosk.printer)
+    except PrinterUnavailable as err:
+        print(f"Test page NOT printed: {err}", file=sys.stderr)
+        return 1
+    where = config.printer(kiosk.printer)
+    print(f"Test page sent to {where.id} ({where.type}); the printer reports: {state}.")
+    print("Check the paper: four language lines, a QR code that scans, a clean cut.")
     return 0
 
 

@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from dataclasses import asdict, dataclass
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from peewee import fn
@@ -20,6 +20,8 @@ from printers import (
     PrinterConfig,
     PrinterUnavailable,
     TicketPrint,
+    printer_test_page,
+    query_status,
     render_escpos,
     render_png,
     save_preview,
@@ -238,6 +240,26 @@ class Spool:
             save_preview(
                 device, render_png(layout, width_mm=printer.width_mm), name=name
             )
+
+    def print_test_page(self, printer_id: str) -> str:
+        """Print a test page now; return the printer's state afterwards.
+
+        Raises PrinterUnavailable with the reason when the page did not go out.
+        """
+        printer = self.config.printer(printer_id)
+        device = printer_device(printer, self.config.source.parent)
+        when = datetime.now(self.config.clinic.zone).strftime("%d.%m.%Y %H:%M")
+        layout = printer_test_page(
+            self.config.clinic.name, printer.id, when, self.ticket_url("test")
+        )
+        name = f"test-page-{printer.id}"
+        data = render_escpos(layout, width_mm=printer.width_mm, profile=printer.profile)
+        send(device, data, name=name)
+        if printer.type == "file":
+            save_preview(
+                device, render_png(layout, width_mm=printer.width_mm), name=name
+            )
+        return query_status(device)
 
     def ticket_print(self, ticket: Ticket) -> TicketPrint:
         """Describe a ticket's paper in the language the patient chose."""

@@ -95,3 +95,47 @@ def test_an_older_database_gets_new_columns(tmp_path):
     assert "session_epoch" in columns
     with sqlite3.connect(db_path) as db:
         assert db.execute("select session_epoch from dentist").fetchall() == [(0,)]
+
+
+def _network_printer_config(folder, port: int):
+    raw_printer = {
+        "id": "lobby-printer",
+        "type": "network",
+        "host": "127.0.0.1",
+        "port": port,
+        "timeout": 1.0,
+        "width_mm": 58,
+    }
+    return write_config(folder, printers=[raw_printer])
+
+
+def test_printer_test_prints_every_language_a_qr_and_a_cut(tmp_path):
+    from tests.escpos_decode import decode
+    from tests.fakes.escpos_printer import FakePrinter
+
+    with FakePrinter() as printer:
+        result = run_cli(
+            _network_printer_config(tmp_path, printer.port), "printer-test", "lobby"
+        )
+        assert printer.wait_for_jobs(1, timeout=5)
+        paper = decode(printer.jobs[0])
+
+    assert result.returncode == 0, result.stderr
+    assert "Test page sent to lobby-printer (network)" in result.stdout
+    text = " ".join(paper.lines)  # 58 mm paper wraps the longer lines
+    assert "Русский: Съешь же ещё этих мягких булок" in text
+    assert "O'zbekcha: O'g'il, g'isht, ma'no, sho'x" in text
+    assert "?" not in text
+    assert paper.images >= 1, "the Uzbek Cyrillic line goes out as an image"
+    assert paper.qr_payloads and paper.qr_payloads[0].endswith("/t/test")
+    assert paper.cuts == 1
+
+
+def test_printer_test_says_why_nothing_printed(tmp_path):
+    port = free_port()  # nothing listens there
+
+    result = run_cli(_network_printer_config(tmp_path, port), "printer-test", "lobby")
+
+    assert result.returncode == 1
+    assert "Test page NOT printed" in result.stderr
+    assert f"127.0.0.1:{port}" in result.stderr
