@@ -37,6 +37,13 @@ from server.models import PrintJob, Ticket, utcnow
 logger = logging.getLogger(__name__)
 
 IDLE_WAKE_SECONDS = 5.0
+STATUS_CHECK_SECONDS = 20.0
+# TODO: write these for staff in their language (the catalogs), like the rest.
+_STATUS_ERRORS = {
+    "paper_out": "The printer is out of paper. Put in a new roll.",
+    "offline": "The printer does not answer or reports an error: check its power, "
+    "cable, cover and paper.",
+}
 FIRST_RETRY_SECONDS = 2.0
 
 
@@ -167,13 +174,31 @@ class Spool:
     def run_forever(self) -> None:
         """Process jobs until stop(); the hub runs this as a background task."""
         logger.info("print spool started")
+        last_check = 0.0
         while not self._stopping:
             try:
                 self.process_due()
+                if time.monotonic() - last_check >= STATUS_CHECK_SECONDS:
+                    self.check_printers()
+                    last_check = time.monotonic()
             except Exception:
                 logger.exception("print spool failed; retrying shortly")
             self._wake.wait(self._seconds_until_next_job())
             self._wake.clear()
+
+    def check_printers(self) -> None:
+        """Ask each printer that can answer how it is (paper out, offline)."""
+        for printer in self.config.printers:
+            if printer.type not in ("network", "file"):
+                continue
+            device = printer_device(printer, self.config.source.parent)
+            status = query_status(device)
+            if status == "unknown":
+                continue  # silence: this printer does not report its status
+            current = self._states[printer.id]
+            if status == current.state == "offline":
+                continue  # keep the failed send's own, more precise, reason
+            self._set_state(printer.id, status, _STATUS_ERRORS.get(status, ""))
 
     def stop(self) -> None:
         self._stopping = True
@@ -233,6 +258,11 @@ class Spool:
     def _send(self, printer: Printer, ticket: Ticket) -> None:
         layout = ticket_layout(self.ticket_print(ticket))
         device = printer_device(printer, self.config.source.parent)
+        # A printer without paper still accepts the bytes: ask first, so a
+        # ticket is kept for a retry instead of being "sent" into nothing.
+        if printer.type == "network" and query_status(device) == "paper_out":
+            message = _STATUS_ERRORS["paper_out"]
+            raise PrinterUnavailable(message, printer_id=printer.id)
         data = render_escpos(layout, width_mm=printer.width_mm, profile=printer.profile)
         name = f"{ticket.day}_{ticket.label}"
         send(device, data, name=name)

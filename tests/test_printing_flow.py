@@ -396,7 +396,12 @@ def test_real_hub_prints_in_the_background(tmp_path, fake_printer, async_mode):
         assert printed_labels(fake_printer.wait_for_jobs(1, WAIT)) == [
             first["ticket"]["label"]
         ]
-        assert alerts.get(timeout=WAIT)["state"] == "online"
+        # The spool asks the printer how it is at start, so "online" may have
+        # been announced before this client connected: ask the API instead.
+        printers = staff_session.get(f"{hub.url}/api/v1/printers", timeout=WAIT)
+        assert printers.json()["printers"][0]["state"] == "online"
+        while not alerts.empty():
+            assert alerts.get()["state"] == "online"
 
         fake_printer.mode = "refuse"
         second = issue_over_http()
@@ -451,3 +456,27 @@ def test_the_paper_carries_the_wait_estimate(networked, fake_printer):
     paper = decode(fake_printer.jobs[1])
     assert f"Wait: about {low}-{high} min" in paper.lines
     assert high > low >= 0
+
+
+def test_paper_out_keeps_the_ticket_until_a_new_roll(networked, fake_printer):
+    hub = networked.extensions["navbat"]
+    client = networked.test_client()
+    fake_printer.mode = "paper_out"
+
+    issued = issue(client)
+    hub.spool.process_due()
+
+    job = job_of(issued)
+    assert (job.state, job.attempts) == ("queued", 1)
+    assert "out of paper" in job.last_error
+    assert fake_printer.jobs == [], "nothing is sent to a printer without paper"
+    hub.spool.check_printers()
+    [state] = hub.spool.states()
+    assert state["state"] == "paper_out"
+
+    fake_printer.mode = "ok"
+    hub.spool.check_printers()
+    assert hub.spool.states()[0]["state"] == "online"
+    make_due()
+    hub.spool.process_due()
+    assert printed_labels(fake_printer.jobs) == [issued["ticket"]["label"]]
