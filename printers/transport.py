@@ -4,6 +4,7 @@ import contextlib
 import logging
 import os
 import socket
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -60,12 +61,13 @@ def send(cfg: PrinterConfig, data: bytes, *, name: str) -> None:
         "network": _send_network,
         "usb": _send_usb,
         "serial": _send_serial,
+        "cups": _send_cups,
     }
     sender = senders.get(cfg.type)
     if sender is None:
         raise PrinterUnavailable(
             f"The printer '{cfg.id}' has an unknown type {cfg.type!r}. Set its type "
-            "in config.toml to file, network, usb or serial.",
+            "in config.toml to file, network, usb, serial or cups.",
             printer_id=cfg.id,
         )
 
@@ -214,6 +216,35 @@ def _send_serial(cfg: PrinterConfig, data: bytes, name: str) -> None:
 
     printer = Serial(devfile=cfg.device, baudrate=cfg.baudrate, timeout=cfg.timeout)
     _send_device(cfg, printer, data, where)
+
+
+def _send_cups(cfg: PrinterConfig, data: bytes, name: str) -> None:
+    """Hand the raw bytes to a CUPS queue with `lp -o raw` (CUPS spools them)."""
+    where = f"CUPS queue {cfg.device or '(none)'}"
+    command = ["lp", "-d", cfg.device, "-t", name, "-o", "raw"]
+    try:
+        result = subprocess.run(
+            command, input=data, capture_output=True, timeout=cfg.timeout
+        )
+    except FileNotFoundError:
+        raise PrinterUnavailable(
+            f"The printer '{cfg.id}' ({where}) cannot be used: the `lp` command is "
+            "missing. Install CUPS (apt-get install cups-client).",
+            printer_id=cfg.id,
+        ) from None
+    except subprocess.TimeoutExpired:
+        raise PrinterUnavailable(
+            f"The printer '{cfg.id}' ({where}) did not take the job within "
+            f"{cfg.timeout:g} s. Check that CUPS is running.",
+            printer_id=cfg.id,
+        ) from None
+    if result.returncode != 0:
+        reason = result.stderr.decode(errors="replace").strip() or "lp failed"
+        raise PrinterUnavailable(
+            f"The printer '{cfg.id}' ({where}) refused the job ({reason}). Check "
+            "the queue's name with `lpstat -p`.",
+            printer_id=cfg.id,
+        )
 
 
 def _send_device(cfg: PrinterConfig, printer: Escpos, data: bytes, where: str) -> None:

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PATH = ROOT / "config.toml"
 LANGUAGES = ("uz", "ru", "en")
 ASYNC_MODES = ("eventlet", "threading")
-PRINTER_TYPES = ("file", "network", "usb", "serial")
+PRINTER_TYPES = ("file", "network", "usb", "serial", "cups")
 
 
 class ConfigError(Exception):
@@ -548,9 +548,8 @@ class _Checker:
                 )
             if printer.width_mm not in (58, 80):
                 self.fail(f"{key}.width_mm", f"{printer.width_mm} must be 58 or 80")
-            needs = {"file": "path", "network": "host", "serial": "device"}.get(
-                printer.type
-            )
+            needs = {"file": "path", "network": "host", "serial": "device"}
+            needs = (needs | {"cups": "device"}).get(printer.type)
             if needs and not getattr(printer, needs):
                 self.fail(f"{key}.{needs}", f"is needed for a {printer.type} printer")
             if printer.type == "usb" and not (printer.vendor_id and printer.product_id):

@@ -1,5 +1,6 @@
 """Delivering tickets to printers that work, refuse, stall, drop or run dry."""
 
+import os
 import socket
 import sys
 import time
@@ -229,4 +230,54 @@ def test_previews_are_kept_only_for_file_printers(tmp_path, lobby, monkeypatch):
 )
 def test_misconfigured_printers_say_what_to_fix(cfg, message):
     with pytest.raises(PrinterUnavailable, match=message):
+        send(cfg, JOB, name="A-001")
+
+
+# -- CUPS ----------------------------------------------------------------------------
+
+FAKE_LP = """#!/bin/sh
+# A stand-in for CUPS's lp: records its arguments and the job's bytes.
+echo "$@" > "$(dirname "$0")/args"
+cat > "$(dirname "$0")/job"
+"""
+
+
+def test_cups_hands_the_raw_bytes_to_lp(tmp_path, monkeypatch):
+    lp = tmp_path / "lp"
+    lp.write_text(FAKE_LP)
+    lp.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    cfg = PrinterConfig(id="desk", type="cups", device="Receipt_80")
+
+    send(cfg, JOB, name="A-001")
+
+    assert (tmp_path / "job").read_bytes() == JOB
+    assert (tmp_path / "args").read_text().split() == [
+        "-d",
+        "Receipt_80",
+        "-t",
+        "A-001",
+        "-o",
+        "raw",
+    ]
+
+
+def test_cups_without_lp_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no lp anywhere
+    cfg = PrinterConfig(id="desk", type="cups", device="Receipt_80")
+
+    with pytest.raises(PrinterUnavailable, match="apt-get install cups-client"):
+        send(cfg, JOB, name="A-001")
+
+
+def test_cups_refusal_is_reported(tmp_path, monkeypatch):
+    lp = tmp_path / "lp"
+    lp.write_text(
+        '#!/bin/sh\necho "lp: The printer or class does not exist." >&2\nexit 1\n'
+    )
+    lp.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    cfg = PrinterConfig(id="desk", type="cups", device="Nope")
+
+    with pytest.raises(PrinterUnavailable, match="does not exist"):
         send(cfg, JOB, name="A-001")
