@@ -26,6 +26,6 @@ def page():
             "services": {s.id: s.name[lang] for s in config.services},
             "rooms": {r.id: r.name[lang] for r in config.rooms},
             "csrf": auth.csrf_token(),
-            "strings": strings(lang, "dentist.", "common.", "state."),
+            "strings": strings(lang, "dentist.", "common.", "state.", "priority."),
         },
     )

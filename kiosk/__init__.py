@@ -26,10 +26,14 @@ def page(kiosk_id: str):
     return render_template(
         "kiosk/kiosk.html",
         kiosk=kiosk,
+        kiosk_priority=config.queue.kiosk_priority,
         page_data={
             "kiosk": kiosk.id,
             "default_language": config.clinic.default_language,
             "languages": list(languages),
+            # The "Urgent" tile issues emergencies for this service ("" = no tile).
+            "emergency_service": config.queue.emergency_service,
+            "kiosk_priority": config.queue.kiosk_priority,
             "services": [
                 {"id": s.id, "prefix": s.prefix, "name": s.name}
                 for s in config.services

@@ -25,6 +25,6 @@ def page():
             "csrf": auth.csrf_token(),
             "services": {s.id: s.name[lang] for s in config.services},
             "rooms": {r.id: r.name[lang] for r in config.rooms},
-            "strings": strings(lang, "reception.", "common.", "state."),
+            "strings": strings(lang, "reception.", "common.", "state.", "priority."),
         },
     )

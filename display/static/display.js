@@ -1,4 +1,5 @@
-// The waiting-room display: the current call, recent calls, waiting counts.
+// The waiting-room display: the current call, recent calls, waiting counts
+// and, quietly, the rooms closed for a break.
 "use strict";
 
 (function () {
@@ -12,6 +13,7 @@
     room: document.getElementById("call-room"),
     recent: document.getElementById("recent"),
     waiting: document.getElementById("waiting"),
+    closed: document.getElementById("closed"),
     clock: document.getElementById("clock"),
     date: document.getElementById("date"),
     sound: document.getElementById("sound"),
@@ -72,6 +74,18 @@
     el.waiting.replaceChildren(...items);
   }
 
+  function renderClosed(rooms) {
+    el.closed.hidden = rooms.length === 0;
+    const items = rooms.map((roomId) => {
+      const li = document.createElement("li");
+      li.textContent = Navbat.t(data.strings, "display.room_closed", {
+        room: roomName(roomId),
+      });
+      return li;
+    });
+    el.closed.replaceChildren(...items);
+  }
+
   // Calls that arrive together are shown and announced one after another.
   function announce(call) {
     announcements.push(call);
@@ -99,6 +113,7 @@
     showCall(recent[0], false);
     renderRecent();
     renderWaiting(snapshot.waiting);
+    renderClosed(snapshot.paused || []);
   }
 
   function onQueue(message) {
@@ -152,6 +167,6 @@
     auth: { audience: "display" },
     dot: el.dot,
     onSnapshot,
-    handlers: { queue: onQueue },
+    handlers: { queue: onQueue, rooms: (message) => renderClosed(message.paused) },
   });
 })();

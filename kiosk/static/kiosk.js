@@ -1,4 +1,5 @@
-// The kiosk page: service tiles, one ticket per tap, the result screen.
+// The kiosk page: service tiles with their waits, the urgent tile, the
+// priority toggle, one ticket per tap, the result screen.
 "use strict";
 
 (function () {
@@ -7,6 +8,9 @@
   const ERROR_SECONDS = 8;
   const PAPER_CHECKS = 8;
   const PAPER_CHECK_MS = 600;
+  const SERVICES_REFRESH_MS = 30000;
+  // A pressed priority toggle nobody used is for the previous patient.
+  const PRIORITY_IDLE_SECONDS = 30;
 
   const el = {
     start: document.getElementById("start"),
@@ -18,10 +22,15 @@
     dot: document.getElementById("dot"),
     langs: document.querySelectorAll(".kiosk-lang"),
     tileTemplate: document.getElementById("tile-template"),
+    urgentTemplate: document.getElementById("urgent-template"),
+    priority: document.getElementById("priority"),
+    priorityTitle: document.getElementById("priority-title"),
+    priorityHint: document.getElementById("priority-hint"),
     label: document.getElementById("result-label"),
     number: document.getElementById("result-number"),
     service: document.getElementById("result-service"),
     ahead: document.getElementById("result-ahead"),
+    wait: document.getElementById("result-wait"),
     qr: document.getElementById("result-qr"),
     qrHint: document.getElementById("result-qr-hint"),
     printer: document.getElementById("result-printer"),
@@ -34,7 +43,15 @@
   let busy = false;
   let countdown = null;
   let errorTimer = null;
+  let priorityTimer = null;
+  let priorityOn = false;
+  // Each service's state from GET /services: open, reason message, wait band.
+  let states = {};
+  let servicesAsked = 0;
+  // Each tile's button and the parts of it that change, looked up once.
   const tiles = {};
+  let urgentTile = null;
+  const urgentService = data.services.find((s) => s.id === data.emergency_service);
 
   function t(key, params) {
     return Navbat.t(data.strings[lang], key, params);
@@ -42,13 +59,49 @@
 
   function buildTiles() {
     for (const service of data.services) {
-      const tile = el.tileTemplate.content.firstElementChild.cloneNode(true);
-      tile.dataset.service = service.id;
-      tile.querySelector(".kiosk-tile-prefix").textContent = service.prefix;
-      tile.addEventListener("click", () => takeTicket(service, tile));
-      el.tiles.appendChild(tile);
+      const button = el.tileTemplate.content.firstElementChild.cloneNode(true);
+      button.dataset.service = service.id;
+      button.querySelector(".kiosk-tile-prefix").textContent = service.prefix;
+      const tile = {
+        button,
+        name: button.querySelector(".kiosk-tile-name"),
+        count: button.querySelector(".kiosk-tile-count"),
+        wait: button.querySelector(".kiosk-tile-wait"),
+      };
+      button.addEventListener("click", () =>
+        takeTicket(service, tile, priorityOn ? "priority" : "normal"),
+      );
+      el.tiles.appendChild(button);
       tiles[service.id] = tile;
     }
+    if (urgentService) {
+      const button = el.urgentTemplate.content.firstElementChild.cloneNode(true);
+      urgentTile = {
+        button,
+        title: button.querySelector(".kiosk-urgent-title"),
+        count: button.querySelector(".kiosk-urgent-hint"),
+      };
+      button.addEventListener("click", () =>
+        takeTicket(urgentService, urgentTile, "emergency"),
+      );
+      el.tiles.appendChild(button);
+    }
+  }
+
+  function allTiles() {
+    const all = Object.values(tiles);
+    return urgentTile ? [...all, urgentTile] : all;
+  }
+
+  function isClosed(serviceId) {
+    const state = states[serviceId];
+    return Boolean(state && !state.open);
+  }
+
+  // An emergency is seen even when the day's line is full, not when closed.
+  function urgentClosed() {
+    const state = states[urgentService.id];
+    return Boolean(state && !state.open && state.reason !== "full");
   }
 
   function render() {
@@ -59,28 +112,85 @@
     for (const button of el.langs) {
       button.setAttribute("aria-pressed", String(button.dataset.lang === lang));
     }
-    for (const service of data.services) {
-      const tile = tiles[service.id];
-      tile.querySelector(".kiosk-tile-name").textContent = service.name[lang];
-      tile.querySelector(".kiosk-tile-count").textContent = t("kiosk.waiting_count", {
-        count: waiting[service.id] || 0,
-      });
+    for (const service of data.services) renderTile(service, tiles[service.id]);
+    if (urgentTile) {
+      const closed = urgentClosed();
+      urgentTile.title.textContent = t("kiosk.urgent");
+      urgentTile.count.textContent = closed
+        ? states[urgentService.id].message
+        : t("kiosk.urgent_hint");
+      urgentTile.button.dataset.closed = String(closed);
+      urgentTile.button.disabled = busy || closed;
     }
+    renderPriority();
+  }
+
+  function renderTile(service, tile) {
+    const state = states[service.id];
+    const closed = isClosed(service.id);
+    tile.name.textContent = service.name[lang];
+    tile.count.textContent = closed
+      ? ""
+      : t("kiosk.waiting_count", { count: waiting[service.id] || 0 });
+    let wait = "";
+    if (closed) wait = state.message;
+    else if (state && state.wait) {
+      wait = t("kiosk.tile_wait", { band: Navbat.waitBand(data.strings[lang], state.wait) });
+    }
+    tile.wait.textContent = wait;
+    tile.button.dataset.closed = String(closed);
+    tile.button.disabled = busy || closed;
+  }
+
+  function renderPriority() {
+    if (!el.priority) return;
+    el.priority.setAttribute("aria-pressed", String(priorityOn));
+    el.priority.disabled = busy;
+    el.priorityTitle.textContent = t("kiosk.priority");
+    el.priorityHint.textContent = t(priorityOn ? "kiosk.priority_on" : "kiosk.priority_off");
+  }
+
+  function togglePriority() {
+    priorityOn = !priorityOn;
+    clearTimeout(priorityTimer);
+    if (priorityOn) priorityTimer = setTimeout(resetPriority, PRIORITY_IDLE_SECONDS * 1000);
+    renderPriority();
+  }
+
+  function resetPriority() {
+    clearTimeout(priorityTimer);
+    priorityOn = false;
+    renderPriority();
+  }
+
+  // Which services take tickets now, each one's wait and, when closed, why.
+  async function loadServices() {
+    const asked = ++servicesAsked;
+    let json;
+    try {
+      const response = await fetch(`/api/v1/services?lang=${lang}`);
+      if (!response.ok) return;
+      json = await response.json();
+    } catch (err) {
+      return; // the next refresh tries again; the tiles keep their last state
+    }
+    if (asked !== servicesAsked) return;
+    states = Object.fromEntries(json.services.map((state) => [state.id, state]));
+    if (!busy) render();
   }
 
   function lock(activeTile) {
     busy = true;
-    for (const tile of Object.values(tiles)) tile.disabled = true;
-    activeTile.setAttribute("aria-busy", "true");
-    activeTile.querySelector(".kiosk-tile-count").textContent = t("kiosk.please_wait");
+    for (const tile of allTiles()) tile.button.disabled = true;
+    if (el.priority) el.priority.disabled = true;
+    activeTile.button.setAttribute("aria-busy", "true");
+    activeTile.count.textContent = t("kiosk.please_wait");
+    if (activeTile.wait) activeTile.wait.textContent = "";
   }
 
-  function unlock() {
+  function unlock(activeTile) {
     busy = false;
-    for (const tile of Object.values(tiles)) {
-      tile.disabled = false;
-      tile.removeAttribute("aria-busy");
-    }
+    activeTile.button.removeAttribute("aria-busy");
     render();
   }
 
@@ -101,11 +211,12 @@
     return { status: response.status, json: await response.json() };
   }
 
-  async function takeTicket(service, tile) {
+  async function takeTicket(service, tile, priority) {
     if (busy) return;
     lock(tile);
     hideError();
     const body = { service: service.id, kiosk: data.kiosk, lang, request_key: requestKey() };
+    if (priority !== "normal") body.priority = priority;
     let answer = null;
     for (let attempt = 0; attempt < 3 && answer === null; attempt++) {
       try {
@@ -117,11 +228,13 @@
     if (answer === null) {
       showError(t("kiosk.error_offline"));
     } else if (answer.status === 200 || answer.status === 201) {
+      resetPriority();
       showResult(service, answer.json);
     } else {
       showError((answer.json.error && answer.json.error.message) || t("kiosk.error_issue"));
     }
-    unlock();
+    unlock(tile);
+    loadServices();
   }
 
   function showResult(service, answer) {
@@ -130,6 +243,9 @@
     el.service.textContent = service.name[lang];
     el.ahead.textContent =
       answer.ahead > 0 ? t("kiosk.ahead", { count: answer.ahead }) : t("kiosk.ahead_none");
+    el.wait.textContent = answer.wait
+      ? t("kiosk.result_wait", { band: Navbat.waitBand(data.strings[lang], answer.wait) })
+      : "";
     el.qr.src = answer.qr;
     el.qr.alt = answer.url;
     el.qrHint.textContent = t("kiosk.qr_hint");
@@ -193,8 +309,11 @@
     clearInterval(countdown);
     el.result.hidden = true;
     el.start.hidden = false;
+    const switched = lang !== data.default_language;
     lang = data.default_language;
+    resetPriority();
     render();
+    if (switched) loadServices();
   }
 
   function showError(message) {
@@ -212,8 +331,10 @@
     button.addEventListener("click", () => {
       lang = button.dataset.lang;
       render();
+      loadServices(); // the closed tiles' reasons, in the new language
     });
   }
+  if (el.priority) el.priority.addEventListener("click", togglePriority);
   el.ok.addEventListener("click", backToStart);
   el.result.addEventListener("click", (event) => {
     if (event.target === el.result) backToStart();
@@ -223,6 +344,8 @@
 
   buildTiles();
   render();
+  loadServices();
+  setInterval(loadServices, SERVICES_REFRESH_MS);
 
   Navbat.live({
     auth: { audience: "display" },
@@ -236,6 +359,7 @@
         waiting = message.waiting;
         if (!busy) render();
       },
+      rooms: () => {}, // the display's closed rooms: nothing for the kiosk
     },
   });
 })();

@@ -1,4 +1,5 @@
-// Reception's day view: printers and today's tickets, live.
+// Reception's day view: printers and today's tickets, live, with the
+// actions each ticket's state allows.
 "use strict";
 
 (function () {
@@ -14,7 +15,12 @@
     dot: document.getElementById("dot"),
   };
   const printers = {};
+  const PRIORITIES = ["normal", "priority", "appointment", "emergency"];
+  const CONFIRM_SECONDS = 5;
   let refreshTimer = null;
+  // The ticket whose Cancel was pressed once: a second press cancels it.
+  let confirming = null;
+  let confirmTimer = null;
 
   function cell(text, className) {
     const td = document.createElement("td");
@@ -62,33 +68,100 @@
     return clock.format(new Date(iso));
   }
 
+  function button(text, onClick, className) {
+    const node = document.createElement("button");
+    node.type = "button";
+    node.className = className || "btn";
+    node.textContent = text;
+    node.addEventListener("click", onClick);
+    return node;
+  }
+
+  function select(label, options, value, onChange) {
+    const node = document.createElement("select");
+    node.setAttribute("aria-label", label);
+    for (const [optionValue, text, disabled] of options) {
+      const option = document.createElement("option");
+      option.value = optionValue;
+      option.textContent = text;
+      option.disabled = Boolean(disabled);
+      node.append(option);
+    }
+    node.value = value;
+    node.addEventListener("change", () => onChange(node.value));
+    return node;
+  }
+
+  function badge(className, text) {
+    const span = document.createElement("span");
+    span.className = className;
+    span.textContent = text;
+    const td = cell("");
+    td.append(span);
+    return td;
+  }
+
+  // Only what makes sense for the ticket's state: a closed ticket can only be
+  // reprinted or looked up, a no-show put back in line.
+  function ticketActions(ticket, where) {
+    const open = ["waiting", "called", "serving"].includes(ticket.state);
+    const actions = [];
+    if (ticket.state === "waiting") {
+      const options = PRIORITIES.map((p) => [p, t("priority." + p)]);
+      actions.push(
+        select(t("reception.change_priority"), options, ticket.priority, (value) =>
+          setPriority(ticket, value),
+        ),
+      );
+    }
+    if (open) {
+      const services = Object.entries(data.services).filter(([id]) => id !== ticket.service);
+      actions.push(
+        select(
+          t("reception.transfer"),
+          [["", t("reception.transfer_to"), true], ...services],
+          "",
+          (value) => transfer(ticket, value),
+        ),
+      );
+    }
+    if (ticket.state === "waiting" || ticket.state === "called") {
+      const sure = confirming === ticket.id;
+      actions.push(
+        button(
+          t(sure ? "reception.cancel_confirm" : "reception.cancel"),
+          () => cancel(ticket),
+          sure ? "btn btn-danger btn-confirm" : "btn btn-danger",
+        ),
+      );
+    }
+    if (ticket.state === "no_show") {
+      actions.push(button(t("reception.reinstate"), () => reinstate(ticket)));
+    }
+    actions.push(
+      button(t("reception.reprint"), () => doReprint(ticket)),
+      button(t("reception.history"), () => showHistory(ticket, where)),
+    );
+    const bar = document.createElement("div");
+    bar.className = "desk-actions";
+    bar.append(...actions);
+    return bar;
+  }
+
   function renderTickets(tickets) {
     el.empty.hidden = tickets.length > 0;
     const rows = tickets.map((ticket) => {
       const tr = document.createElement("tr");
-      const state = document.createElement("span");
-      state.className = "state state-" + ticket.state;
-      state.textContent = t("state." + ticket.state);
-      const stateCell = cell("");
-      stateCell.append(state);
+      tr.dataset.ticket = ticket.label;
       const actions = cell("");
-      const reprint = document.createElement("button");
-      reprint.type = "button";
-      reprint.className = "btn";
-      reprint.textContent = t("reception.reprint");
-      reprint.addEventListener("click", () => doReprint(ticket));
-      const history = document.createElement("button");
-      history.type = "button";
-      history.className = "btn";
-      history.textContent = t("reception.history");
-      history.addEventListener("click", () => showHistory(ticket, actions));
-      actions.append(reprint, " ", history);
+      actions.append(ticketActions(ticket, actions));
       tr.append(
         cell(ticket.label),
         cell(data.services[ticket.service] || ticket.service),
-        stateCell,
-        cell(ticket.room ? data.rooms[ticket.room] || ticket.room : ""),
-        cell(timeOf(ticket.issued_at)),
+        badge("priority priority-" + ticket.priority, t("priority." + ticket.priority)),
+        badge("state state-" + ticket.state, t("state." + ticket.state)),
+        cell(ticket.room ? data.rooms[ticket.room] || ticket.room : "", "desk-nowrap"),
+        cell(timeOf(ticket.issued_at), "desk-nowrap"),
         actions,
       );
       return tr;
@@ -96,16 +169,79 @@
     el.tickets.replaceChildren(...rows);
   }
 
+  function notify(message, failed) {
+    el.notice.textContent = message;
+    el.notice.className = failed ? "notice notice-error" : "notice";
+    el.notice.hidden = false;
+  }
+
+  // Send one staff action; say what happened in the notice line.
+  async function staffAction(path, body, success) {
+    try {
+      await api("POST", path, body);
+      notify(success, false);
+    } catch (err) {
+      notify(err.message, true);
+    }
+    await refreshTickets();
+  }
+
+  function cancel(ticket) {
+    clearTimeout(confirmTimer);
+    if (confirming !== ticket.id) {
+      confirming = ticket.id;
+      confirmTimer = setTimeout(() => {
+        confirming = null;
+        refreshTickets();
+      }, CONFIRM_SECONDS * 1000);
+      refreshTickets();
+      return;
+    }
+    confirming = null;
+    staffAction(
+      `/tickets/${ticket.id}/cancel`,
+      {},
+      t("reception.cancelled", { ticket: ticket.label }),
+    );
+  }
+
+  function reinstate(ticket) {
+    staffAction(
+      `/tickets/${ticket.id}/reinstate`,
+      {},
+      t("reception.reinstated", { ticket: ticket.label }),
+    );
+  }
+
+  function setPriority(ticket, priority) {
+    staffAction(
+      `/tickets/${ticket.id}/priority`,
+      { priority },
+      t("reception.priority_set", {
+        ticket: ticket.label,
+        priority: t("priority." + priority),
+      }),
+    );
+  }
+
+  function transfer(ticket, service) {
+    staffAction(
+      `/tickets/${ticket.id}/transfer`,
+      { service },
+      t("reception.transferred", {
+        ticket: ticket.label,
+        service: data.services[service] || service,
+      }),
+    );
+  }
+
   async function doReprint(ticket) {
     try {
       await api("POST", `/tickets/${ticket.id}/reprint`);
-      el.notice.textContent = t("reception.reprinted", { ticket: ticket.label });
-      el.notice.className = "notice";
+      notify(t("reception.reprinted", { ticket: ticket.label }), false);
     } catch (err) {
-      el.notice.textContent = err.message;
-      el.notice.className = "notice notice-error";
+      notify(err.message, true);
     }
-    el.notice.hidden = false;
   }
 
   async function showHistory(ticket, where) {
@@ -143,6 +279,7 @@
     },
     handlers: {
       queue: refreshSoon,
+      rooms: () => {}, // breaks show on the tablets and the display
       printer: (message) => {
         printers[message.id] = Object.assign(printers[message.id] || {}, message);
         renderPrinters();

@@ -19,9 +19,16 @@ Navbat.t = function (strings, key, params) {
   return text;
 };
 
+// A wait band [low, high] in minutes as a person reads it ("~10–20 min").
+Navbat.waitBand = function (strings, band) {
+  if (!band) return "";
+  if (band[0] === 0) return Navbat.t(strings, "common.wait_under", { high: band[1] });
+  return Navbat.t(strings, "common.wait_band", { low: band[0], high: band[1] });
+};
+
 // Call the hub's JSON API with the page's CSRF token; a 401 means the
 // session ended, so the page reloads into its sign-in form.
-Navbat.api = async function (method, path) {
+Navbat.api = async function (method, path, body) {
   const meta = document.querySelector('meta[name="csrf-token"]');
   const response = await fetch("/api/v1" + path, {
     method,
@@ -29,7 +36,7 @@ Navbat.api = async function (method, path) {
       "Content-Type": "application/json",
       "X-CSRF-Token": meta ? meta.content : "",
     },
-    body: method === "GET" ? undefined : "{}",
+    body: method === "GET" ? undefined : JSON.stringify(body || {}),
   });
   if (response.status === 401) {
     location.reload();
