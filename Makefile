@@ -27,8 +27,10 @@ format: $(DEV)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# BENCH_ARGS passes flags to the hub bench, e.g. make bench BENCH_ARGS="--profile".
 bench: $(DEV) $(ASSETS)
 	$(PY) bench/print_render.py
+	$(PY) bench/hub_latency.py $(BENCH_ARGS)
 
 screenshots: $(DEV) $(ASSETS)
 	@scripts/ensure-chromium

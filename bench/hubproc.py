@@ -1,0 +1,249 @@
+"""Start the hub as `make run` does, on 127.0.0.1, and read its CPU and memory.
+
+The bench's config is the repo's config.toml with the clinic grown to the
+bench's size: a room and a tablet per dentist, and a kiosk with its own
+network printer (a fake one in the bench process) per kiosk.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE_CONFIG = ROOT / "config.toml"
+HOST = "127.0.0.1"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def dentist_ids(count: int) -> list[str]:
+    return [f"dentist-{n:02d}" for n in range(1, count + 1)]
+
+
+def kiosk_ids(count: int) -> list[str]:
+    return [f"kiosk-{n:02d}" for n in range(1, count + 1)]
+
+
+def service_ids() -> list[str]:
+    return [s["id"] for s in _base()["services"]]
+
+
+def _base() -> dict:
+    return tomllib.loads(BASE_CONFIG.read_text(encoding="utf-8"))
+
+
+def write_config(
+    folder: Path,
+    *,
+    port: int,
+    async_mode: str,
+    dentists: int,
+    kiosks: int,
+    printer_port: int | None,
+) -> Path:
+    """Write the bench's config.toml into folder and return its path."""
+    raw = _base()
+    services = [s["id"] for s in raw["services"]]
+    raw["clinic"]["public_url"] = f"http://{HOST}:{port}"
+    raw["server"] = {
+        "host": HOST,
+        "port": port,
+        "async_mode": async_mode,
+        "database": str(folder / "navbat.sqlite3"),
+    }
+    # Open round the clock, whatever the hour the bench runs at.
+    for service in raw["services"]:
+        if "opens" in service:
+            service.update(opens="00:00", closes="24:00", days=list(WEEKDAYS))
+    raw["rooms"] = [
+        {"id": str(n), "name": {lang: f"Room {n}" for lang in ("uz", "ru", "en")}}
+        for n in range(1, dentists + 1)
+    ]
+    # Each service gets the same share of dentists, so calls keep pace with
+    # tickets issued round-robin over the services.
+    raw["dentists"] = [
+        {
+            "id": dentist_id,
+            "name": f"Bench dentist {n}",
+            "room": str(n),
+            "services": [services[(n - 1) % len(services)]],
+        }
+        for n, dentist_id in enumerate(dentist_ids(dentists), start=1)
+    ]
+    kiosk_list = kiosk_ids(kiosks)
+    if printer_port:
+        raw["kiosks"] = [
+            {"id": k, "name": k, "printer": f"{k}-printer"} for k in kiosk_list
+        ]
+        raw["printers"] = [
+            {
+                "id": f"{k}-printer",
+                "type": "network",
+                "host": HOST,
+                "port": printer_port,
+            }
+            for k in kiosk_list
+        ]
+    else:
+        raw["kiosks"] = [{"id": k, "name": k} for k in kiosk_list]
+        raw["printers"] = [
+            {"id": "unused", "type": "file", "path": str(folder / "print")}
+        ]
+    path = folder / "config.toml"
+    path.write_text(toml_text(raw), encoding="utf-8")
+    return path
+
+
+def toml_text(table: dict, prefix: str = "") -> str:
+    """Write config.toml: top-level tables, arrays of tables, inline name tables."""
+    scalars, tables, arrays = [], [], []
+    for key, value in table.items():
+        if isinstance(value, dict) and not prefix:
+            tables.append((key, value))
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
+            arrays.append((key, value))
+        else:
+            scalars.append(f"{key} = {_value(value)}")
+    out = "".join(line + "\n" for line in scalars)
+    for key, value in tables:
+        out += f"\n[{prefix}{key}]\n" + toml_text(value, f"{prefix}{key}.")
+    for key, items in arrays:
+        for item in items:
+            out += f"\n[[{prefix}{key}]]\n" + toml_text(item, f"{prefix}{key}.")
+    return out
+
+
+def _value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {value!r} as TOML")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class ProcessSample:
+    """CPU seconds so far and peak resident memory of one process."""
+
+    cpu_s: float
+    peak_rss_mb: float
+    rss_mb: float
+
+
+def sample_process(pid: int) -> ProcessSample:
+    """Read a process's CPU time (/proc/pid/stat) and VmHWM, VmRSS (status)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    cpu = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    status = Path(f"/proc/{pid}/status").read_text()
+    kib = {
+        m.group(1): int(m.group(2))
+        for m in re.finditer(r"^(VmHWM|VmRSS):\s+(\d+) kB", status, re.M)
+    }
+    return ProcessSample(cpu, kib["VmHWM"] / 1024, kib["VmRSS"] / 1024)
+
+
+def machine_busy_s() -> float:
+    """Return the CPU seconds the whole machine has been busy since boot."""
+    ticks = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks[:8]) - idle) / CLOCK_TICKS
+
+
+class Hub:
+    """`python -m server --config X run` on 127.0.0.1, as `make run` starts it."""
+
+    def __init__(self, folder: Path, config_path: Path, port: int, async_mode: str):
+        self.folder = folder
+        self.async_mode = async_mode
+        self.config_path = config_path
+        self.port = port
+        self.log_path = folder / "hub.log"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def start(self, timeout: float = 60.0) -> Hub:
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "server",
+                    "--config",
+                    str(self.config_path),
+                    "run",
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(self.port),
+                ],
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the hub exited at start:\n{self.log()[-3000:]}")
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=1) as answer:
+                    if answer.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"the hub did not answer within {timeout:g} s")
+
+    def sample(self) -> ProcessSample:
+        return sample_process(self.pid)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def credentials(self) -> dict[str, str]:
+        """Read the first-run PINs the hub printed once at start."""
+        pattern = re.compile(r"^\s+(?:staff user|dentist)\s+(\S+)\s.*:\s+(\S+)$")
+        return dict(
+            match.groups()
+            for line in self.log().splitlines()
+            if (match := pattern.match(line))
+        )
