@@ -421,7 +421,9 @@ def staff_logout():
 
 
 def _staff_actor() -> str:
-    return f"staff:{auth.signed_in_staff() or auth.signed_in_dentist()}"
+    """Name who acted for the audit log: a staff user, or a dentist's tablet."""
+    user_id = auth.signed_in_staff()
+    return f"staff:{user_id}" if user_id else f"dentist:{auth.signed_in_dentist()}"
 
 
 @bp.post("/tickets/<int:ticket_id>/cancel")

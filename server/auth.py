@@ -6,6 +6,8 @@ import functools
 import hmac
 import logging
 import secrets
+import sys
+import threading
 from datetime import timedelta
 
 from flask import abort, g, request, session
@@ -107,7 +109,7 @@ def check_pin(dentist_id: str, pin: str) -> int:
         raise AuthError("pin_locked", 429, minutes=minutes)
 
     # The slow hash check runs outside the write lock: tickets keep flowing.
-    if check_password_hash(row.pin_hash, pin):
+    if _verify(row.pin_hash, pin):
         with writing():
             Dentist.update(failed_pins=0, locked_until=None).where(
                 Dentist.id == dentist_id
@@ -135,12 +137,33 @@ def check_password(username: str, password: str) -> StaffUser:
         )
     # Hash even for an unknown user so timing does not reveal who exists.
     stored = user.password_hash if user else _DUMMY_HASH
-    if not check_password_hash(stored, password) or user is None:
+    if not _verify(stored, password) or user is None:
         raise AuthError("wrong_password", 401)
     return user
 
 
 _DUMMY_HASH = generate_password_hash("not a password")
+# A hash check takes ~0.1 s of CPU and 32 MB: two at a time at most.
+_hashing = threading.BoundedSemaphore(2)
+
+
+def _verify(stored: str, secret: str) -> bool:
+    """Check a secret against its hash without stalling the whole hub.
+
+    Under eventlet every greenlet waits while C code runs, so the check goes
+    to eventlet's pool of real threads there.
+    """
+    with _hashing:
+        if _eventlet_running():
+            from eventlet import tpool
+
+            return tpool.execute(check_password_hash, stored, secret)
+        return check_password_hash(stored, secret)
+
+
+def _eventlet_running() -> bool:
+    patcher = sys.modules.get("eventlet.patcher")
+    return bool(patcher and patcher.is_monkey_patched("thread"))
 
 
 # -- sessions ----------------------------------------------------------------

@@ -7,7 +7,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from peewee import DatabaseProxy, SqliteDatabase
+from peewee import DatabaseProxy
+from playhouse.pool import PooledSqliteDatabase
 
 database = DatabaseProxy()
 
@@ -24,10 +25,23 @@ PRAGMAS = {
 }
 
 
-def open_sqlite(path: Path) -> SqliteDatabase:
-    """Bind the models to the SQLite file at path, creating its folder."""
+def open_sqlite(path: Path) -> PooledSqliteDatabase:
+    """Bind the models to the SQLite file at path, creating its folder.
+
+    Connections are pooled: opening one per request (pragmas, then a WAL
+    checkpoint, fsync and file deletions when the last one closes) cost
+    several times the query itself.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = SqliteDatabase(str(path), pragmas=PRAGMAS, check_same_thread=False)
+    db = PooledSqliteDatabase(
+        str(path),
+        pragmas=PRAGMAS,
+        check_same_thread=False,
+        max_connections=64,
+        stale_timeout=600,
+    )
+    if database.obj is not None:
+        database.obj.close_all()  # a previous binding's idle connections (tests)
     database.initialize(db)
     return db
 

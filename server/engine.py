@@ -27,6 +27,8 @@ RECENT_CALLS = 8
 OPEN_STATES = ("waiting", "called", "serving")
 DURATION_SAMPLE = 20  # recent visits per service behind the wait estimate
 DURATION_DAYS = 14
+# Beyond SQLite's ids: a newcomer sorts after every ticket of the same instant.
+NEWCOMER = 2**63
 
 
 @dataclass(frozen=True)
@@ -283,7 +285,10 @@ class Queue:
 
     def _refuse_if_closed(self, service_id: str, priority: str) -> None:
         service = self.config.service(service_id)
-        state = self._service_state(service, self._newcomer_wait(service_id))
+        # Only a service that closes can be "full"; skip the estimate otherwise.
+        closes = (service.opens, service.closes) != ("00:00", "24:00")
+        wait = self._newcomer_wait(service_id) if closes else None
+        state = self._service_state(service, wait)
         # An emergency is seen while the service is open, however long the line.
         if state.open or priority == "emergency" and state.reason == "full":
             return
@@ -497,15 +502,14 @@ class Queue:
         self, ticket_id: int, *, actor: str
     ) -> tuple[TicketView, list[Event]]:
         """Put a no-show back in line when the patient turns up within the grace."""
-        grace = timedelta(minutes=self.config.queue.no_show_grace_minutes)
+        minutes = self.config.queue.no_show_grace_minutes
+        grace = timedelta(minutes=minutes)
         with writing():
             ticket = self._ticket_row(ticket_id)
             if ticket.state != "no_show":
                 raise QueueError("cannot_reinstate", ticket=ticket.label)
             if ticket.day != self.today() or self.now() - ticket.finished_at > grace:
-                raise QueueError(
-                    "grace_over", ticket=ticket.label, minutes=grace.seconds // 60
-                )
+                raise QueueError("grace_over", ticket=ticket.label, minutes=minutes)
             ticket = self._move(
                 ticket,
                 "waiting",
@@ -665,12 +669,16 @@ class Queue:
         working = [d for d in self.config.dentists if d.id in rows]
         durations = self.durations()
         now = self.now()
+        busy = {
+            t.dentist_id: t
+            for t in Ticket.select().where(Ticket.state.in_(("called", "serving")))
+        }
         chairs = []
         for dentist in working:
             if rows[dentist.id].paused:
                 continue
             free_at = now
-            current = self._current(dentist.id)
+            current = busy.get(dentist.id)
             if current is not None:
                 since = current.started_at or current.called_at
                 free_at = max(now, since + durations[current.service])
@@ -703,13 +711,13 @@ class Queue:
 
     def _newcomer_wait(self, service_id: str, waiting=None, chairs=None):
         now = self.now()
-        newcomer = rules.Waiting(0, service_id, "normal", now)
+        newcomer = rules.Waiting(NEWCOMER, service_id, "normal", now)
         waiting = self._waiting_rules() if waiting is None else waiting
         chairs = self._chairs() if chairs is None else chairs
         estimates = rules.estimate_waits(
             [*waiting, newcomer], chairs, self.durations(), now, self.fairness
         )
-        return estimates[0]
+        return estimates[NEWCOMER]
 
     def estimate(self, ticket_id: int) -> tuple[int, int] | None:
         """Return a waiting ticket's estimated wait as a band in minutes."""

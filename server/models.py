@@ -86,6 +86,8 @@ class Ticket(BaseModel):
             (("day", "series", "number"), True),
             (("state", "service", "issued_at"), False),
             (("service", "state", "finished_at"), False),
+            # A dentist's current ticket, without reading all their history.
+            (("dentist", "state"), False),
         )
 
 
@@ -139,7 +141,15 @@ def _add_missing_columns() -> None:
             if field.column_name not in present
         ]
         if missing:
-            migrate(*(migrator.add_column(table, f.column_name, f) for f in missing))
+            # Adding a NOT NULL column rebuilds an SQLite table; rows that other
+            # tables point at must not trip the foreign keys meanwhile.
+            database.pragma("foreign_keys", 0)
+            try:
+                migrate(
+                    *(migrator.add_column(table, f.column_name, f) for f in missing)
+                )
+            finally:
+                database.pragma("foreign_keys", 1)
             logger.info("database: added %s to %s", [f.name for f in missing], table)
         if model is Ticket and "series" not in present:
             # Numbers used to be unique per current service; transfers need

@@ -91,9 +91,13 @@ class Spool:
         """Return one printer's state with its job counts read fresh."""
         printer_state = self._states[printer_id]
         with reading():
+            # Printed jobs are most of the table: count only the rest.
             counts = dict(
                 PrintJob.select(PrintJob.state, fn.COUNT(PrintJob.id))
-                .where(PrintJob.printer == printer_id)
+                .where(
+                    (PrintJob.printer == printer_id)
+                    & PrintJob.state.in_(("queued", "printing", "failed"))
+                )
                 .group_by(PrintJob.state)
                 .tuples()
             )

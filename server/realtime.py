@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 socketio = SocketIO()
 
+LINE_INTERVAL = 0.1
 DISPLAY = "display"
 STAFF = "staff"
 
@@ -45,6 +46,8 @@ class Broadcaster:
         self._counters: dict[str, itertools.count] = {}
         self._seq: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._flushing = False
+        self._lines_due = False
 
     def next_seq(self, stream: str) -> int:
         with self._lock:
@@ -74,8 +77,27 @@ class Broadcaster:
             self.send(DISPLAY, "queue", dict(change, ticket=ticket.public()))
             self.send(STAFF, "queue", dict(change, ticket=ticket.staff()))
             self.send(ticket_stream(ticket.token), "ticket", ticket.public())
-        # Any change can move every estimate (dentists share services).
-        self.send_lines()
+        # Any change can move every estimate (dentists share services). With
+        # the flusher running, lines go out at most every LINE_INTERVAL so a
+        # busy minute never delays a call; without it (tests), right away.
+        if self._flushing:
+            self._lines_due = True
+        else:
+            self.send_lines()
+
+    def flush_lines_forever(self, app) -> None:
+        """Send the phones' lines when something changed, at most every 0.1 s."""
+        self._flushing = True
+        while True:
+            socketio.sleep(LINE_INTERVAL)
+            if not self._lines_due:
+                continue
+            self._lines_due = False
+            try:
+                with app.app_context():
+                    self.send_lines()
+            except Exception:
+                logger.exception("sending the phones' lines failed")
 
     def send_lines(self) -> None:
         """Send each service's line with fresh wait bands to its phone pages."""

@@ -65,16 +65,24 @@ def pick(
     """
     if not candidates:
         return None
-    best = candidates[0]
-    if best.priority in ("emergency", "normal"):
+    oldest = next((t for t in candidates if t.priority == "normal"), None)
+    return choose(candidates[0], oldest, now, fairness, streak)
+
+
+def choose(
+    best: Waiting,
+    oldest_normal: Waiting | None,
+    now: datetime,
+    fairness: Fairness,
+    streak: int,
+) -> Waiting:
+    """Apply the fairness rule to the first ticket in call order and the oldest
+    normal walk-in among the same candidates."""
+    if best.priority in ("emergency", "normal") or oldest_normal is None:
         return best
-    normals = [t for t in candidates if t.priority == "normal"]
-    if not normals:
-        return best
-    oldest = normals[0]
-    overdue = now - oldest.issued_at >= fairness.max_wait
+    overdue = now - oldest_normal.issued_at >= fairness.max_wait
     if overdue or streak >= fairness.max_priority_streak:
-        return oldest
+        return oldest_normal
     return best
 
 
@@ -110,21 +118,74 @@ def estimate_waits(
     the same rules, and is busy for that service's typical duration. A ticket
     that no working chair can take gets None.
     """
-    left = list(waiting)
+    lines = _Lines(waiting)
     chairs = [Chair(c.id, c.services, max(c.free_at, now), c.streak) for c in chairs]
     estimates: dict[int, timedelta | None] = {t.id: None for t in waiting}
-    while left and chairs:
+    while lines.left and chairs:
         chair = min(chairs, key=lambda c: c.free_at)
-        candidates = candidates_for(left, chair.id, chair.services)
-        chosen = pick(candidates, chair.free_at, fairness, chair.streak)
-        if chosen is None:
+        best, oldest = lines.heads(chair)
+        if best is None:
             chairs.remove(chair)  # nothing more this chair can take
             continue
+        chosen = choose(best, oldest, chair.free_at, fairness, chair.streak)
         estimates[chosen.id] = chair.free_at - now
-        chair.streak = next_streak(chair.streak, chosen, candidates)
+        if chosen.priority == "normal":
+            chair.streak = 0
+        elif oldest is not None:
+            chair.streak += 1
         chair.free_at += durations[chosen.service]
-        left.remove(chosen)
+        lines.take(chosen)
     return estimates
+
+
+class _Lines:
+    """The waiting tickets per service, in call order, for the replay.
+
+    Finding a chair's next ticket looks only at the heads of its services'
+    lines, so a day of a few hundred tickets replays in milliseconds.
+    """
+
+    def __init__(self, waiting: Sequence[Waiting]):
+        self.left = len(waiting)
+        self.taken: set[int] = set()
+        self.ordered: dict[str, list[Waiting]] = {}
+        self.normals: dict[str, list[Waiting]] = {}
+        for ticket in sorted(waiting, key=order_key):
+            self.ordered.setdefault(ticket.service, []).append(ticket)
+            if ticket.priority == "normal":
+                self.normals.setdefault(ticket.service, []).append(ticket)
+        self.skip: dict[tuple[str, str], int] = {}
+
+    def heads(self, chair: Chair) -> tuple[Waiting | None, Waiting | None]:
+        """Return the chair's first ticket in call order and its oldest normal."""
+        best = oldest = None
+        for service in chair.services:
+            first = self._first("all", service, self.ordered, chair.id)
+            if first is not None and (
+                best is None or order_key(first) < order_key(best)
+            ):
+                best = first
+            normal = self._first("normal", service, self.normals, chair.id)
+            if normal is not None and (
+                oldest is None or order_key(normal) < order_key(oldest)
+            ):
+                oldest = normal
+        return best, oldest
+
+    def _first(self, kind, service, lists, chair_id) -> Waiting | None:
+        line = lists.get(service, [])
+        start = self.skip.get((kind, service), 0)
+        while start < len(line) and line[start].id in self.taken:
+            start += 1  # taken tickets at the front are skipped for good
+        self.skip[(kind, service)] = start
+        for ticket in line[start:]:
+            if ticket.id not in self.taken and ticket.reserved_for in (None, chair_id):
+                return ticket
+        return None
+
+    def take(self, ticket: Waiting) -> None:
+        self.taken.add(ticket.id)
+        self.left -= 1
 
 
 def wait_band(wait: timedelta | None) -> tuple[int, int] | None:
