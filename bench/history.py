@@ -238,7 +238,7 @@ def _create_tables(path: Path, indexes: bool = False) -> None:
                 model._schema.create_indexes(safe=True)
             else:
                 model._schema.create_table(safe=True)
-    db.close()
+    db.close_all()  # the hub's pool keeps connections open; this file needs none
 
 
 def _prefixes() -> dict[str, str]:

@@ -34,6 +34,7 @@ def page(kiosk_id: str):
             # The "Urgent" tile issues emergencies for this service ("" = no tile).
             "emergency_service": config.queue.emergency_service,
             "kiosk_priority": config.queue.kiosk_priority,
+            "printer_notice": kiosk.printer_notice,
             "services": [
                 {"id": s.id, "prefix": s.prefix, "name": s.name}
                 for s in config.services

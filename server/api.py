@@ -234,7 +234,9 @@ def services():
             )
         )
         states.append(entry)
-    return jsonify(services=states)
+    kiosk_id = request.args.get("kiosk", "")
+    printer = hub().spool.printer_for_kiosk(kiosk_id) if kiosk_id else None
+    return jsonify(services=states, printer=hub().spool.state(printer))
 
 
 @bp.get("/tickets/<token>/paper")

@@ -61,6 +61,8 @@ class Kiosk:
     id: str
     name: str
     printer: str
+    # Say on the start screen when the printer is down, instead of pretending.
+    printer_notice: bool = True
 
 
 @dataclass(frozen=True)
@@ -372,6 +374,7 @@ class _Checker:
                     "id": (str, _REQUIRED),
                     "name": (str, ""),
                     "printer": (str, ""),
+                    "printer_notice": (bool, True),
                 },
             )
         ]

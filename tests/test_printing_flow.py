@@ -480,3 +480,18 @@ def test_paper_out_keeps_the_ticket_until_a_new_roll(networked, fake_printer):
     make_due()
     hub.spool.process_due()
     assert printed_labels(fake_printer.jobs) == [issued["ticket"]["label"]]
+
+
+def test_the_kiosk_start_screen_learns_the_printer_is_down(networked, fake_printer):
+    hub = networked.extensions["navbat"]
+    client = networked.test_client()
+    assert client.get("/api/v1/services?kiosk=lobby").get_json()["printer"] == "unknown"
+    fake_printer.mode = "refuse"
+    issue(client)
+
+    hub.spool.process_due()
+
+    assert client.get("/api/v1/services?kiosk=lobby").get_json()["printer"] == "offline"
+    assert client.get("/api/v1/services").get_json()["printer"] == "none"
+    page = client.get("/kiosk/lobby").get_data(as_text=True)
+    assert 'id="printer-notice"' in page and '"printer_notice": true' in page

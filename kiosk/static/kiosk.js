@@ -16,6 +16,7 @@
     start: document.getElementById("start"),
     result: document.getElementById("result"),
     greeting: document.getElementById("greeting"),
+    printerNotice: document.getElementById("printer-notice"),
     choose: document.getElementById("choose"),
     tiles: document.getElementById("tiles"),
     error: document.getElementById("error"),
@@ -47,6 +48,7 @@
   let priorityOn = false;
   // Each service's state from GET /services: open, reason message, wait band.
   let states = {};
+  let printerDown = false;
   let servicesAsked = 0;
   // Each tile's button and the parts of it that change, looked up once.
   const tiles = {};
@@ -105,6 +107,8 @@
   }
 
   function render() {
+    el.printerNotice.hidden = !(data.printer_notice && printerDown);
+    el.printerNotice.textContent = t("kiosk.printer_down_notice");
     document.documentElement.lang = lang;
     el.greeting.textContent = t("kiosk.greeting");
     el.choose.textContent = t("kiosk.choose_service");
@@ -168,7 +172,7 @@
     const asked = ++servicesAsked;
     let json;
     try {
-      const response = await fetch(`/api/v1/services?lang=${lang}`);
+      const response = await fetch(`/api/v1/services?lang=${lang}&kiosk=${data.kiosk}`);
       if (!response.ok) return;
       json = await response.json();
     } catch (err) {
@@ -176,6 +180,7 @@
     }
     if (asked !== servicesAsked) return;
     states = Object.fromEntries(json.services.map((state) => [state.id, state]));
+    printerDown = json.printer === "offline" || json.printer === "paper_out";
     if (!busy) render();
   }
 

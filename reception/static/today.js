@@ -43,7 +43,7 @@
     });
     el.printers.replaceChildren(...rows);
     const alerts = Object.values(printers)
-      .filter((printer) => printer.state === "offline")
+      .filter((printer) => printer.state === "offline" || printer.state === "paper_out")
       .map((printer) => {
         const p = document.createElement("p");
         p.className = "notice notice-error";
