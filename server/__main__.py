@@ -98,7 +98,7 @@ def _run(config, args) -> int:
     hub.spool.recover()
     socketio.start_background_task(hub.spool.run_forever)
     socketio.start_background_task(housekeeping, app)
-    socketio.start_background_task(hub.broadcaster.flush_lines_forever, app)
+    socketio.start_background_task(hub.broadcaster.flush_forever, app)
     _show_addresses(hub, config)
     logger.info(
         "hub starting on %s:%s (async mode %s, database %s)",

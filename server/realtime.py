@@ -24,7 +24,8 @@ logger = logging.getLogger(__name__)
 
 socketio = SocketIO()
 
-LINE_INTERVAL = 0.1
+FLUSH_INTERVAL = 0.1
+CALLS = ("called", "recalled")
 DISPLAY = "display"
 STAFF = "staff"
 
@@ -47,6 +48,7 @@ class Broadcaster:
         self._seq: dict[str, int] = {}
         self._lock = threading.Lock()
         self._flushing = False
+        self._counts_due = False
         self._lines_due = False
 
     def next_seq(self, stream: str) -> int:
@@ -65,7 +67,13 @@ class Broadcaster:
         self.socketio.emit(name, message, to=stream)
 
     def publish(self, events: list[Event]) -> None:
-        """Fan committed queue events out to the display, staff and phones."""
+        """Fan committed queue events out to the display, staff and phones.
+
+        A call goes to the screens at once. What only moves counts and
+        estimates (a ticket issued, started, done) reaches the displays and
+        phones at most every FLUSH_INTERVAL once the flusher runs, so a busy
+        minute never delays a call; without the flusher (tests), at once.
+        """
         queue = hub().queue
         counts = queue.waiting_counts()
         for event in events:
@@ -74,30 +82,35 @@ class Broadcaster:
                 continue
             ticket = event.ticket
             change = {"event_id": event.id, "action": event.action, "waiting": counts}
-            self.send(DISPLAY, "queue", dict(change, ticket=ticket.public()))
+            if event.action in CALLS or not self._flushing:
+                self.send(DISPLAY, "queue", dict(change, ticket=ticket.public()))
+            else:
+                self._counts_due = True
             self.send(STAFF, "queue", dict(change, ticket=ticket.staff()))
             self.send(ticket_stream(ticket.token), "ticket", ticket.public())
-        # Any change can move every estimate (dentists share services). With
-        # the flusher running, lines go out at most every LINE_INTERVAL so a
-        # busy minute never delays a call; without it (tests), right away.
         if self._flushing:
-            self._lines_due = True
+            self._lines_due = True  # any change can move every estimate
         else:
             self.send_lines()
 
-    def flush_lines_forever(self, app) -> None:
-        """Send the phones' lines when something changed, at most every 0.1 s."""
+    def flush_forever(self, app) -> None:
+        """Send the displays' counts and the phones' lines when they changed."""
         self._flushing = True
         while True:
-            socketio.sleep(LINE_INTERVAL)
-            if not self._lines_due:
-                continue
-            self._lines_due = False
+            socketio.sleep(FLUSH_INTERVAL)
+            counts_due, lines_due = self._counts_due, self._lines_due
+            self._counts_due = self._lines_due = False
             try:
                 with app.app_context():
-                    self.send_lines()
+                    if counts_due:
+                        counts = hub().queue.waiting_counts()
+                        self.send(
+                            DISPLAY, "queue", {"action": "counts", "waiting": counts}
+                        )
+                    if lines_due:
+                        self.send_lines()
             except Exception:
-                logger.exception("sending the phones' lines failed")
+                logger.exception("sending counts and lines failed")
 
     def send_lines(self) -> None:
         """Send each service's line with fresh wait bands to its phone pages."""
