@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 # two pages cannot hold is printed as an image instead.
 PAPER_ENCODINGS = ("CP437", "CP866")
 
+# Uzbek Latin's modifier letters, kept exact (as a picture) when asked.
+UZBEK_MARKS = "\u02bb\u02bc\u2018\u2019"
+
 _RASTER = b"\x1dv0\x00"
 _ALIGN_LEFT = b"\x1ba\x00"
 
@@ -40,15 +43,20 @@ def render_escpos(
     width_mm: int = 80,
     profile: str = "default",
     native_qr: bool = True,
+    apostrophes: str = "ascii",
 ) -> bytes:
-    """Render the layout as the bytes an ESC/POS printer prints it from."""
+    """Render the layout as the bytes an ESC/POS printer prints it from.
+
+    apostrophes: "ascii" prints Uzbek oʻ gʻ ʼ with a plain apostrophe (text
+    mode, fast); "image" prints lines that hold them as pictures, exact.
+    """
     printer = _printer(profile)
     native_qr = native_qr and bool(printer.profile.supports("qrCode"))
     paper_dots(width_mm)  # fail on an unknown paper width before any output
 
     printer.hw("INIT")
     for element in layout:
-        _render(printer, element, width_mm, native_qr)
+        _render(printer, element, width_mm, native_qr, apostrophes)
     return printer.output
 
 
@@ -70,10 +78,12 @@ def _printer(profile: str) -> Dummy:
     return Dummy(profile=profile, magic_encode_args={"encoder": encoder})
 
 
-def _render(printer: Dummy, element: Element, width_mm: int, native_qr: bool) -> None:
+def _render(
+    printer: Dummy, element: Element, width_mm: int, native_qr: bool, apostrophes: str
+) -> None:
     match element:
         case Text():
-            _text(printer, element, width_mm)
+            _text(printer, element, width_mm, apostrophes)
         case Qr(data=data):
             printer.print_and_feed(1)
             if native_qr:
@@ -95,7 +105,9 @@ def _render(printer: Dummy, element: Element, width_mm: int, native_qr: bool) ->
             )
 
 
-def _text(printer: Dummy, element: Text, width_mm: int) -> None:
+def _text(
+    printer: Dummy, element: Text, width_mm: int, apostrophes: str = "ascii"
+) -> None:
     scale_x, scale_y = SIZES[element.size]
     printer.set(
         align=element.align,
@@ -107,7 +119,8 @@ def _text(printer: Dummy, element: Text, width_mm: int) -> None:
 
     for line in wrap(element.text, columns(width_mm, element.size)):
         paper = for_paper(line)
-        if _fits_code_pages(printer, paper):
+        exact = apostrophes == "image" and any(ch in UZBEK_MARKS for ch in line)
+        if not exact and _fits_code_pages(printer, paper):
             # python-escpos remembers the page it last sent and skips ESC t,
             # but ESC @ or a printer-side reset loses it: send it every line.
             printer.magic.encoding = None

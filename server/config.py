@@ -107,6 +107,7 @@ class ServerSettings:
 class PrintingSettings:
     retry_max_seconds: float = 60.0
     give_up_after_seconds: float = 900.0
+    apostrophes: str = "ascii"  # or "image": Uzbek oʻ gʻ ʼ printed exactly
 
 
 @dataclass(frozen=True)
@@ -311,12 +312,18 @@ class _Checker:
                 {
                     "retry_max_seconds": (float, 60.0),
                     "give_up_after_seconds": (float, 900.0),
+                    "apostrophes": (str, "ascii"),
                 },
             )
         )
         for name in ("retry_max_seconds", "give_up_after_seconds"):
             if getattr(printing, name) <= 0:
                 self.fail(f"printing.{name}", "must be more than 0 seconds")
+        if printing.apostrophes not in ("ascii", "image"):
+            self.fail(
+                "printing.apostrophes",
+                f"{printing.apostrophes!r} must be ascii (oʻ printed as o') or image",
+            )
         services = [
             Service(**v)
             for v in self.items(

@@ -267,7 +267,12 @@ class Spool:
         if printer.type == "network" and query_status(device) == "paper_out":
             message = _STATUS_ERRORS["paper_out"]
             raise PrinterUnavailable(message, printer_id=printer.id)
-        data = render_escpos(layout, width_mm=printer.width_mm, profile=printer.profile)
+        data = render_escpos(
+            layout,
+            width_mm=printer.width_mm,
+            profile=printer.profile,
+            apostrophes=self.config.printing.apostrophes,
+        )
         name = f"{ticket.day}_{ticket.label}"
         send(device, data, name=name)
         if printer.type == "file":
@@ -287,7 +292,12 @@ class Spool:
             self.config.clinic.name, printer.id, when, self.ticket_url("test")
         )
         name = f"test-page-{printer.id}"
-        data = render_escpos(layout, width_mm=printer.width_mm, profile=printer.profile)
+        data = render_escpos(
+            layout,
+            width_mm=printer.width_mm,
+            profile=printer.profile,
+            apostrophes=self.config.printing.apostrophes,
+        )
         send(device, data, name=name)
         if printer.type == "file":
             save_preview(

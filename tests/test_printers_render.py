@@ -279,3 +279,16 @@ def read_qr_modules(raster) -> list[list[bool]]:
         ]
         for row in range(count)
     ]
+
+
+@pytest.mark.parametrize("width_mm", [58, 80])
+def test_uzbek_apostrophes_can_be_printed_exactly_as_pictures(width_mm):
+    layout = [Text("Koʻrik va maʼlumot"), Text("Русский текст")]
+
+    ascii_paper = decode(render_escpos(layout, width_mm=width_mm))
+    exact_paper = decode(render_escpos(layout, width_mm=width_mm, apostrophes="image"))
+
+    assert "Ko'rik va ma'lumot" in ascii_paper.lines and ascii_paper.images == 0
+    assert "Ko'rik va ma'lumot" not in exact_paper.lines
+    assert exact_paper.images == 1, "the Uzbek line is a picture, the Russian text"
+    assert "Русский текст" in exact_paper.lines
