@@ -27,6 +27,7 @@
     buttons: document.querySelectorAll("[data-action]"),
     pause: document.getElementById("pause"),
     transfer: document.getElementById("transfer"),
+    reprint: document.getElementById("reprint"),
     dialog: document.getElementById("transfer-dialog"),
     dialogTitle: document.getElementById("transfer-title"),
     transferServices: document.getElementById("transfer-services"),
@@ -105,6 +106,7 @@
       button.disabled = acting || !allowed(action);
     }
     el.transfer.disabled = acting || !allowed("transfer");
+    el.reprint.disabled = acting || !(state && state.current);
     renderWaiting();
   }
 
@@ -290,6 +292,17 @@
     button.addEventListener("click", () => run(button, "/dentist/" + button.dataset.action));
   }
   el.transfer.addEventListener("click", openTransfer);
+  // The patient's paper jammed or got lost: print their ticket again.
+  el.reprint.addEventListener("click", async () => {
+    const current = state && state.current;
+    if (!current) return;
+    try {
+      await api("POST", `/tickets/${current.id}/reprint`);
+      showNotice(t("dentist.reprinted", { ticket: current.label }));
+    } catch (err) {
+      showError(err.message);
+    }
+  });
   el.transferCancel.addEventListener("click", () => el.dialog.close());
   el.transferSubmit.addEventListener("click", submitTransfer);
   el.signOut.addEventListener("click", async () => {
