@@ -20,7 +20,7 @@ from printers.layout import (
     paper_dots,
 )
 from printers.preview import draw_line, qr_module_dots, qr_modules, qr_strip
-from printers.text import for_paper, wrap
+from printers.text import UZBEK_MARKS, for_paper, wrap
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +29,6 @@ logger = logging.getLogger(__name__)
 # printer without a page its profile claims prints garbage. A line that these
 # two pages cannot hold is printed as an image instead.
 PAPER_ENCODINGS = ("CP437", "CP866")
-
-# Uzbek Latin's modifier letters, kept exact (as a picture) when asked.
-UZBEK_MARKS = "\u02bb\u02bc\u2018\u2019"
 
 _RASTER = b"\x1dv0\x00"
 _ALIGN_LEFT = b"\x1ba\x00"

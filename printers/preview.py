@@ -19,7 +19,7 @@ from printers.layout import (
     columns,
     paper_dots,
 )
-from printers.text import wrap
+from printers.text import UZBEK_MARKS, for_paper, wrap
 
 LINE_GAP = 6
 """Dots between lines; font A's 24 dots plus this is a printer's default pitch."""
@@ -32,12 +32,18 @@ _FONT_PX = 20
 _WHITE = 255
 
 
-def render_png(layout: list[Element], *, width_mm: int = 80) -> bytes:
-    """Draw the layout as a PNG as wide as the paper's printable dots."""
+def render_png(
+    layout: list[Element], *, width_mm: int = 80, apostrophes: str = "ascii"
+) -> bytes:
+    """Draw the layout as a PNG as wide as the paper's printable dots.
+
+    Each line looks as the printer prints it: a line that goes out as text
+    shows the text sent (oʻ as o' with apostrophes="ascii").
+    """
     width = paper_dots(width_mm)
     blocks: list[Image.Image | int] = [TOP_MARGIN]
     for element in layout:
-        blocks.extend(_blocks(element, width_mm))
+        blocks.extend(_blocks(element, width_mm, apostrophes))
 
     height = sum(b if isinstance(b, int) else b.height for b in blocks)
     paper = Image.new("L", (width, height), _WHITE)
@@ -113,14 +119,17 @@ def qr_strip(data: str, width_mm: int) -> Image.Image:
     return strip
 
 
-def _blocks(element: Element, width_mm: int) -> list[Image.Image | int]:
+def _blocks(
+    element: Element, width_mm: int, apostrophes: str
+) -> list[Image.Image | int]:
     width = paper_dots(width_mm)
     match element:
         case Text(text=text, size=size, align=align, bold=bold):
             blocks: list[Image.Image | int] = []
             for line in wrap(text, columns(width_mm, size)):
+                shown = as_printed(line, apostrophes)
                 blocks.append(
-                    draw_line(line, size=size, bold=bold, align=align, width=width)
+                    draw_line(shown, size=size, bold=bold, align=align, width=width)
                 )
                 blocks.append(LINE_GAP)
             return blocks
@@ -133,6 +142,25 @@ def _blocks(element: Element, width_mm: int) -> list[Image.Image | int]:
         case Cut():
             return [_rule(width, dashed=True)]
     raise TypeError(f"Cannot draw {element!r}; pass Text, Qr, Rule, Feed or Cut.")
+
+
+def as_printed(line: str, apostrophes: str) -> str:
+    """Return a line as the paper shows it: the text sent, or as typed when the
+    line goes out as a picture (letters beyond CP437/CP866, or exact marks)."""
+    if apostrophes == "image" and any(ch in UZBEK_MARKS for ch in line):
+        return line
+    paper = for_paper(line)
+    return paper if all(_encodable(ch) for ch in paper) else line
+
+
+def _encodable(ch: str) -> bool:
+    for page in ("cp437", "cp866"):
+        try:
+            ch.encode(page)
+            return True
+        except UnicodeEncodeError:
+            continue
+    return False
 
 
 def _rule(width: int, *, dashed: bool) -> Image.Image:

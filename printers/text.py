@@ -36,6 +36,11 @@ _NO_BREAK = frozenset("\u00a0\u2007\u202f")
 _CONTROL_SPACES = frozenset("\t\r\v\f")
 
 
+# Uzbek Latin's modifier letters (and the quotes typed for them), which no
+# printer code page holds.
+UZBEK_MARKS = "\u02bb\u02bc\u2018\u2019"
+
+
 def for_paper(text: str) -> str:
     """Return text folded to the characters a receipt printer's code pages hold."""
     folded = unicodedata.normalize("NFC", text).translate(_PAPER)

@@ -27,6 +27,7 @@ RECENT_CALLS = 8
 OPEN_STATES = ("waiting", "called", "serving")
 DURATION_SAMPLE = 20  # recent visits per service behind the wait estimate
 DURATION_DAYS = 14
+PRIOR_VISITS = 3  # the configured visit length weighs as much as 3 real ones
 # Beyond SQLite's ids: a newcomer sorts after every ticket of the same instant.
 NEWCOMER = 2**63
 
@@ -655,9 +656,8 @@ class Queue:
                     for t in rows
                     if t.called_at
                 ]
-                seconds = sorted(spans)[len(spans) // 2] if spans else 0
                 typical[service.id] = timedelta(
-                    seconds=max(seconds, 60) if spans else service.minutes * 60
+                    seconds=_typical_seconds(spans, service.minutes * 60)
                 )
             self._durations = typical
         return self._durations
@@ -888,6 +888,21 @@ class Queue:
             event.ticket.room,
             event.actor,
         )
+
+
+def _typical_seconds(spans: list[float], configured: float) -> float:
+    """Blend the median of real visits with the configured length.
+
+    The configured minutes count as PRIOR_VISITS visits, so one visit closed
+    by mistake after seconds does not tell every later patient "no wait".
+    """
+    if not spans:
+        return configured
+    median = sorted(spans)[len(spans) // 2]
+    blended = (len(spans) * median + PRIOR_VISITS * configured) / (
+        len(spans) + PRIOR_VISITS
+    )
+    return max(blended, 60.0)
 
 
 def _at(now: datetime, clock: str) -> datetime:

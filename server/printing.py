@@ -277,7 +277,13 @@ class Spool:
         send(device, data, name=name)
         if printer.type == "file":
             save_preview(
-                device, render_png(layout, width_mm=printer.width_mm), name=name
+                device,
+                render_png(
+                    layout,
+                    width_mm=printer.width_mm,
+                    apostrophes=self.config.printing.apostrophes,
+                ),
+                name=name,
             )
 
     def print_test_page(self, printer_id: str) -> str:
@@ -301,7 +307,13 @@ class Spool:
         send(device, data, name=name)
         if printer.type == "file":
             save_preview(
-                device, render_png(layout, width_mm=printer.width_mm), name=name
+                device,
+                render_png(
+                    layout,
+                    width_mm=printer.width_mm,
+                    apostrophes=self.config.printing.apostrophes,
+                ),
+                name=name,
             )
         return query_status(device)
 

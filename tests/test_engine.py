@@ -652,3 +652,20 @@ def test_two_kiosks_never_repeat_a_number(tmp_path):
         }
     finally:
         database.close()
+
+
+def test_one_visit_closed_by_mistake_does_not_promise_no_wait(queue, clock):
+    configured = queue.config.service("hygiene").minutes
+    issue(queue, "hygiene")
+    queue.call_next("nazarova")
+    clock.tick(5)
+    queue.finish("nazarova")  # a Done pressed by mistake: a 5 s "visit"
+    issue(queue, "hygiene")
+    queue.call_next("nazarova")
+
+    waiting = issue(queue, "hygiene").ticket
+    wait = queue.estimated_wait(waiting.id)
+
+    # 1 real visit of 5 s against the configured length counted as 3 visits.
+    assert wait.total_seconds() / 60 > configured * 0.6
+    assert wait.total_seconds() / 60 < configured
