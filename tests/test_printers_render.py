@@ -292,3 +292,18 @@ def test_uzbek_apostrophes_can_be_printed_exactly_as_pictures(width_mm):
     assert "Ko'rik va ma'lumot" not in exact_paper.lines
     assert exact_paper.images == 1, "the Uzbek line is a picture, the Russian text"
     assert "Русский текст" in exact_paper.lines
+
+
+@pytest.mark.parametrize(
+    ("line", "apostrophes", "shown"),
+    [
+        ("Koʻrik", "ascii", "Ko'rik"),  # goes out as text: o' on paper
+        ("Koʻrik", "image", "Koʻrik"),  # goes out as a picture of the line
+        ("Қўқон", "ascii", "Қўқон"),  # beyond CP866: a picture, as typed
+        ("Осмотр", "ascii", "Осмотр"),
+    ],
+)
+def test_the_preview_shows_each_line_as_the_paper_does(line, apostrophes, shown):
+    from printers.preview import as_printed
+
+    assert as_printed(line, apostrophes) == shown
