@@ -26,6 +26,7 @@ _ASK_PAPER = b"\x10\x04\x04"
 _ANSWER_MASK, _ANSWER_FIXED = 0x93, 0x12
 _OFFLINE_BIT = 0x08
 _PAPER_END_BITS = 0x60
+_PAPER_NEAR_END_BITS = 0x0C
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def save_preview(cfg: PrinterConfig, png: bytes, *, name: str) -> None:
 
 
 def query_status(cfg: PrinterConfig) -> str:
-    """Return 'online', 'offline', 'paper_out' or 'unknown' for the printer."""
+    """Return 'online', 'offline', 'paper_out', 'paper_low' or 'unknown'."""
     if cfg.type == "file":
         return "online" if _folder_writable(cfg.path) else "offline"
     if cfg.type != "network" or not cfg.host:
@@ -102,6 +103,8 @@ def query_status(cfg: PrinterConfig) -> str:
         return "unknown"
     if paper is not None and paper & _PAPER_END_BITS == _PAPER_END_BITS:
         return "paper_out"
+    if paper is not None and paper & _PAPER_NEAR_END_BITS == _PAPER_NEAR_END_BITS:
+        return "paper_low"
     return "offline" if printer & _OFFLINE_BIT else "online"
 
 
@@ -169,6 +172,7 @@ def _await_end_of_job(connection: socket.socket, deadline: float) -> None:
     # buffers: the write "succeeds" and nothing prints, and a reset after the
     # last write goes unseen. Like CUPS's socket backend (waiteof), end our
     # side and wait for the printer to end its own.
+    # TODO: a printer that prints but holds the connection past the timeout gets the job again.
     connection.shutdown(socket.SHUT_WR)
     while True:
         connection.settimeout(_left(deadline))

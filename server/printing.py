@@ -41,6 +41,7 @@ STATUS_CHECK_SECONDS = 20.0
 # TODO: write these for staff in their language (the catalogs), like the rest.
 _STATUS_ERRORS = {
     "paper_out": "The printer is out of paper. Put in a new roll.",
+    "paper_low": "The paper roll is nearly finished. Have a new roll ready.",
     "offline": "The printer does not answer or reports an error: check its power, "
     "cable, cover and paper.",
 }
@@ -257,7 +258,8 @@ class Spool:
             self._set_state(printer.id, "offline", str(err))
             return
         self._finish(job, "printed")
-        self._set_state(printer.id, "online")
+        if self._states[printer.id].state != "paper_low":  # still true after a print
+            self._set_state(printer.id, "online")
 
     def _send(self, printer: Printer, ticket: Ticket) -> None:
         layout = ticket_layout(self.ticket_print(ticket))

@@ -150,6 +150,7 @@ def test_connection_dropped_mid_job_is_a_failure(fake, lobby, size):
         ("ok", "online"),
         ("offline", "offline"),
         ("paper_out", "paper_out"),
+        ("paper_low", "paper_low"),
         ("stall", "unknown"),
         ("drop", "unknown"),
         ("refuse", "offline"),

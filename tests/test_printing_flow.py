@@ -495,3 +495,18 @@ def test_the_kiosk_start_screen_learns_the_printer_is_down(networked, fake_print
     assert client.get("/api/v1/services").get_json()["printer"] == "none"
     page = client.get("/kiosk/lobby").get_data(as_text=True)
     assert 'id="printer-notice"' in page and '"printer_notice": true' in page
+
+
+def test_paper_running_low_warns_staff_and_keeps_printing(networked, fake_printer):
+    hub = networked.extensions["navbat"]
+    client = networked.test_client()
+    fake_printer.mode = "paper_low"
+
+    hub.spool.check_printers()
+    issued = issue(client)
+    hub.spool.process_due()
+
+    [state] = hub.spool.states()
+    assert state["state"] == "paper_low"
+    assert "nearly finished" in state["last_error"]
+    assert printed_labels(fake_printer.jobs) == [issued["ticket"]["label"]]

@@ -43,7 +43,7 @@
     });
     el.printers.replaceChildren(...rows);
     const alerts = Object.values(printers)
-      .filter((printer) => printer.state === "offline" || printer.state === "paper_out")
+      .filter((printer) => ["offline", "paper_out", "paper_low"].includes(printer.state))
       .map((printer) => {
         const p = document.createElement("p");
         p.className = "notice notice-error";

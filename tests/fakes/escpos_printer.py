@@ -7,13 +7,14 @@ import socket
 import struct
 import threading
 
-MODES = ("ok", "refuse", "stall", "drop", "offline", "paper_out")
+MODES = ("ok", "refuse", "stall", "drop", "offline", "paper_out", "paper_low")
 
 # Answers to DLE EOT n (n = 1 printer, 2 offline cause, 3 error, 4 paper).
 _STATUS = {
     "ok": {1: 0x12, 2: 0x12, 3: 0x12, 4: 0x12},
     "offline": {1: 0x1A, 2: 0x16, 3: 0x12, 4: 0x12},
     "paper_out": {1: 0x1A, 2: 0x32, 3: 0x12, 4: 0x7E},
+    "paper_low": {1: 0x12, 2: 0x12, 3: 0x12, 4: 0x1E},  # near-end sensor on
 }
 _QUERY = re.compile(rb"(?:\x10\x04[\x01-\x04])+")
 _POLL = 0.05
