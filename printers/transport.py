@@ -172,7 +172,7 @@ def _await_end_of_job(connection: socket.socket, deadline: float) -> None:
     # buffers: the write "succeeds" and nothing prints, and a reset after the
     # last write goes unseen. Like CUPS's socket backend (waiteof), end our
     # side and wait for the printer to end its own.
-    # TODO: a printer that prints but holds the connection past the timeout gets the job again.
+    # TODO: a printer that holds the connection past the timeout is sent the job again.
     connection.shutdown(socket.SHUT_WR)
     while True:
         connection.settimeout(_left(deadline))
