@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from server.config import WEEKDAYS  # noqa: E402
+from tests.browser import CHROMIUM_FLAGS  # noqa: E402
 from tests.conftest import base_raw_config, start_hub  # noqa: E402
 
 OUT = ROOT / "var" / "screenshots"
@@ -34,15 +35,6 @@ DEVICES = {
     "phone": {"width": 390, "height": 844},
     "desk": {"width": 1440, "height": 900},
 }
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 def services_with_one_closed() -> list[dict]:

@@ -269,24 +269,23 @@ class Spool:
         if printer.type == "network" and query_status(device) == "paper_out":
             message = _STATUS_ERRORS["paper_out"]
             raise PrinterUnavailable(message, printer_id=printer.id)
+        self._deliver(printer, device, layout, name=f"{ticket.day}_{ticket.label}")
+
+    def _deliver(
+        self, printer: Printer, device: PrinterConfig, layout, *, name
+    ) -> None:
+        """Render a layout for the printer and send it; file printers keep a PNG."""
+        apostrophes = self.config.printing.apostrophes
         data = render_escpos(
             layout,
             width_mm=printer.width_mm,
             profile=printer.profile,
-            apostrophes=self.config.printing.apostrophes,
+            apostrophes=apostrophes,
         )
-        name = f"{ticket.day}_{ticket.label}"
         send(device, data, name=name)
         if printer.type == "file":
-            save_preview(
-                device,
-                render_png(
-                    layout,
-                    width_mm=printer.width_mm,
-                    apostrophes=self.config.printing.apostrophes,
-                ),
-                name=name,
-            )
+            png = render_png(layout, width_mm=printer.width_mm, apostrophes=apostrophes)
+            save_preview(device, png, name=name)
 
     def print_test_page(self, printer_id: str) -> str:
         """Print a test page now; return the printer's state afterwards.
@@ -299,24 +298,7 @@ class Spool:
         layout = printer_test_page(
             self.config.clinic.name, printer.id, when, self.ticket_url("test")
         )
-        name = f"test-page-{printer.id}"
-        data = render_escpos(
-            layout,
-            width_mm=printer.width_mm,
-            profile=printer.profile,
-            apostrophes=self.config.printing.apostrophes,
-        )
-        send(device, data, name=name)
-        if printer.type == "file":
-            save_preview(
-                device,
-                render_png(
-                    layout,
-                    width_mm=printer.width_mm,
-                    apostrophes=self.config.printing.apostrophes,
-                ),
-                name=name,
-            )
+        self._deliver(printer, device, layout, name=f"test-page-{printer.id}")
         return query_status(device)
 
     def ticket_print(self, ticket: Ticket) -> TicketPrint:
