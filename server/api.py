@@ -15,6 +15,7 @@ from server import auth
 from server.errors import HubError, InputError
 from server.hub import hub
 from server.i18n import pick_language, translate
+from server.rules import PRIORITIES
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,8 @@ def hub_error(err: HubError):
 def error_message(lang: str, err: HubError) -> str:
     """Fill in a refusal's message, naming an input field in the person's words."""
     params = dict(err.params)
+    if params.get("priority") in PRIORITIES:  # a class's name in their words
+        params["priority"] = translate(lang, f"priority.{params['priority']}")
     if isinstance(err, InputError):
         params["field"] = translate(lang, f"field.{err.field}")
     message = translate(lang, f"error.{err.code}", **params)

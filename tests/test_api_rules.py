@@ -212,14 +212,14 @@ KIOSK_REFUSALS = [
         "appointment",
         403,
         "priority_not_at_kiosk",
-        "This kind of ticket (appointment) is given at reception, not at the kiosk.",
+        "This kind of ticket (Appointment) is given at reception, not at the kiosk.",
     ),
     (
         "checkup",
         "emergency",
         403,
         "priority_not_at_kiosk",
-        "This kind of ticket (emergency) is given at reception, not at the kiosk.",
+        "This kind of ticket (Emergency) is given at reception, not at the kiosk.",
     ),
     (
         "checkup",

@@ -137,7 +137,9 @@
     showPriority(priority, ticket.priority);
     const since = document.createElement("span");
     since.className = "waiting-since";
-    since.textContent = t("dentist.waited", { minutes: minutesSince(ticket.issued_at) });
+    const minutes = minutesSince(ticket.issued_at);
+    since.textContent =
+      minutes < 1 ? t("dentist.waited_now") : t("dentist.waited", { minutes });
     item.append(number, service, priority, since);
     item.addEventListener("click", () => {
       selected = open ? null : ticket.id;

@@ -138,10 +138,11 @@
     if (ticket.state === "no_show") {
       actions.push(button(t("reception.reinstate"), () => reinstate(ticket)));
     }
-    actions.push(
-      button(t("reception.reprint"), () => doReprint(ticket)),
-      button(t("reception.history"), () => showHistory(ticket, where)),
-    );
+    // Paper only helps a patient who is still in line or being seen.
+    if (["waiting", "called", "serving"].includes(ticket.state)) {
+      actions.push(button(t("reception.reprint"), () => doReprint(ticket)));
+    }
+    actions.push(button(t("reception.history"), () => showHistory(ticket, where)));
     const bar = document.createElement("div");
     bar.className = "desk-actions";
     bar.append(...actions);
