@@ -6,9 +6,10 @@ predicts, from the rows and its own record of breaks and streaks, whether the
 engine must refuse and with which code; a refusal must change nothing, and a
 change must write exactly one audit row per ticket it touched.
 
-Dentists and tickets are drawn from everyone, but more often from those an
-action suits (a busy dentist for Done, a no-show for Reinstate): uniform draws
-almost never reach a reinstatement or a starving walk-in in 30 steps.
+A few minutes pass before each action, and dentists and tickets are drawn
+from everyone but more often from those an action suits (a busy dentist for
+Done, a no-show for Reinstate): with uniform draws and a still clock, 30 steps
+almost never reached a starving walk-in, a reinstatement or a day's end.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from tests.test_engine import Clock, open_queue
 
 TASHKENT = ZoneInfo("Asia/Tashkent")
 FOLDER = Path(tempfile.gettempdir()) / f"navbat-queue-machine-{os.getpid()}"
-# 18:00 in Tashkent on a Friday; the past_midnight rule reaches the next day.
+# 18:00 in Tashkent on a Friday: some examples live through the midnight.
 START = datetime(2026, 12, 4, 13, 0, tzinfo=UTC)
 
 SERVICES = ("checkup", "treatment", "extraction", "hygiene")
@@ -183,6 +184,17 @@ class QueueMachine(RuleBasedStateMachine):
 
     # -- acting -------------------------------------------------------------
 
+    def elapse(self, data) -> None:
+        """Let a few minutes pass before an action, as they do in a clinic.
+
+        Past the clinic's midnight the hub's housekeeping rolls the day over
+        within seconds: sometimes before the next action, sometimes after it.
+        """
+        day = self.today()
+        self.clock.tick(data.draw(st.integers(0, 20), label="minutes") * 60)
+        if self.today() != day and data.draw(st.booleans(), label="housekeeping"):
+            self.roll_day()
+
     def attempt(self, expected: str | None, action, *, may_repeat=()):
         """Run an action the machine predicted; check a refusal changed nothing.
 
@@ -228,10 +240,19 @@ class QueueMachine(RuleBasedStateMachine):
         """Start with a few patients issued by reception, minutes apart."""
         for service, priority in arrivals:
             self.clock.tick(120)
-            self.issue(service, priority, staff=True)
+            self.issue_ticket(service, priority, staff=True)
 
-    @rule(service=services, priority=priorities, staff=st.booleans())
-    def issue(self, service, priority, staff):
+    @rule(data=st.data(), service=services, priority=priorities, staff=st.booleans())
+    def issue(self, data, service, priority, staff):
+        self.elapse(data)
+        self.issue_ticket(service, priority, staff=staff)
+
+    @rule(data=st.data(), service=services)
+    def walk_in(self, data, service):
+        self.elapse(data)
+        self.issue_ticket(service, "normal", staff=False)
+
+    def issue_ticket(self, service, priority, *, staff) -> None:
         expected = None
         if not staff and (
             priority == "appointment"
@@ -265,6 +286,7 @@ class QueueMachine(RuleBasedStateMachine):
     @precondition(has_tickets)
     @rule(data=st.data(), by_token=st.booleans())
     def cancel(self, data, by_token):
+        self.elapse(data)
         row = self.ticket(data, "waiting", "called")
         expected = None if row["state"] in ("waiting", "called") else "cannot_cancel"
 
@@ -283,6 +305,7 @@ class QueueMachine(RuleBasedStateMachine):
     @precondition(has_tickets)
     @rule(data=st.data())
     def reinstate(self, data):
+        self.elapse(data)
         row = self.ticket(data, "no_show")
         if row["state"] != "no_show":
             expected = "cannot_reinstate"
@@ -307,6 +330,7 @@ class QueueMachine(RuleBasedStateMachine):
     @precondition(has_tickets)
     @rule(data=st.data(), service=services)
     def transfer(self, data, service):
+        self.elapse(data)
         row = self.ticket(data, *OPEN)
         dentist = data.draw(st.one_of(st.none(), st.sampled_from(list(SERVES))))
         if dentist is not None and service not in SERVES[dentist]:
@@ -337,6 +361,7 @@ class QueueMachine(RuleBasedStateMachine):
     @precondition(has_tickets)
     @rule(data=st.data(), priority=priorities)
     def set_priority(self, data, priority):
+        self.elapse(data)
         row = self.ticket(data, "waiting")
         expected = None if row["state"] == "waiting" else "not_waiting"
 
@@ -358,16 +383,31 @@ class QueueMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def call_next(self, data):
+        self.elapse(data)
+        self.call_next_for(self.dentist(data, busy=False))
+
+    @rule(data=st.data())
+    def a_visit(self, data):
+        """Call next and finish at once: enough calls to meet the fairness guard."""
+        self.elapse(data)
         dentist = self.dentist(data, busy=False)
+        if self.call_next_for(dentist):
+            self.attempt(None, lambda: self.queue.finish(dentist))
+
+    def call_next_for(self, dentist: str) -> bool:
+        """Press Call next for the dentist; tell whether someone was called."""
         candidates = self.candidates(dentist)
         expected = self.not_ready(dentist) or (None if candidates else "nobody_waiting")
 
         called = self.attempt(expected, lambda: self.queue.call_next(dentist))
         if called is None:
-            return
+            return False
 
         ticket, _ = called
-        chosen = next(t for t in candidates if t["id"] == ticket.id)
+        chosen = {t["id"]: t for t in candidates}.get(ticket.id)
+        assert chosen is not None, (
+            "a ticket outside the dentist's services or reservations"
+        )
         self.check_fair_choice(dentist, chosen, candidates)
         # Priority calls in a row that overtook a waiting walk-in.
         if chosen["priority"] == "normal":
@@ -375,25 +415,7 @@ class QueueMachine(RuleBasedStateMachine):
         elif any(t["priority"] == "normal" for t in candidates):
             self.streak[dentist] += 1
         self.check_called(dentist, ticket.id)
-
-    @rule(service=services)
-    def walk_in(self, service):
-        self.issue(service, "normal", staff=False)
-
-    @rule(data=st.data())
-    def a_visit(self, data):
-        """Call next and finish at once: enough calls to meet the fairness guard."""
-        self.call_next(data)
-        dentist = next(
-            (
-                d
-                for d in SERVES
-                if self.current(d) and self.current(d)["called_at"] == self.now()
-            ),
-            None,
-        )
-        if dentist is not None:
-            self.attempt(None, lambda: self.queue.finish(dentist))
+        return True
 
     def check_fair_choice(self, dentist, chosen, candidates) -> None:
         """The pick is the rules' pick: class, issue time and the fairness guard."""
@@ -432,6 +454,7 @@ class QueueMachine(RuleBasedStateMachine):
     @precondition(has_tickets)
     @rule(data=st.data())
     def call_ticket(self, data):
+        self.elapse(data)
         dentist = self.dentist(data, busy=False)
         row = self.ticket(data, "waiting")
         expected = self.not_ready(dentist)
@@ -460,6 +483,7 @@ class QueueMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def recall(self, data):
+        self.elapse(data)
         dentist = self.dentist(data, busy=True)
         current = self.current(dentist)
         expected = self.current_must_be(dentist, ("called",), "cannot_recalled")
@@ -473,6 +497,7 @@ class QueueMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def start(self, data):
+        self.elapse(data)
         dentist = self.dentist(data, busy=True)
         expected = self.current_must_be(dentist, ("called",), "cannot_started")
 
@@ -480,6 +505,7 @@ class QueueMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def finish(self, data):
+        self.elapse(data)
         dentist = self.dentist(data, busy=True)
         expected = self.current_must_be(dentist, CURRENT, "cannot_done")
 
@@ -487,6 +513,7 @@ class QueueMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def no_show(self, data):
+        self.elapse(data)
         dentist = self.dentist(data, busy=True)
         expected = self.current_must_be(dentist, ("called",), "cannot_no_show")
 
@@ -494,6 +521,7 @@ class QueueMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def pause(self, data):
+        self.elapse(data)
         dentist = self.dentist(data, busy=False)
         expected = "finish_before_pause" if self.current(dentist) else None
 
@@ -502,6 +530,7 @@ class QueueMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def resume(self, data):
+        self.elapse(data)
         dentist = favouring(data, [d for d in SERVES if self.paused[d]], list(SERVES))
 
         self.attempt(None, lambda: self.queue.resume(dentist))
@@ -513,9 +542,14 @@ class QueueMachine(RuleBasedStateMachine):
     @rule(
         minutes=st.integers(min_value=1, max_value=90),
         midnight=st.sampled_from([False, False, False, True]),
+        housekeeping=st.booleans(),
     )
-    def advance(self, minutes, midnight):
-        """Let some minutes pass, or jump to just after the clinic's midnight."""
+    def advance(self, minutes, midnight, housekeeping):
+        """Let some minutes pass, or jump to just after the clinic's midnight.
+
+        The hub's housekeeping rolls the day over within seconds; sometimes it
+        runs at once, sometimes the machine acts in between.
+        """
         if not midnight:
             self.clock.tick(minutes * 60)
             return
@@ -524,6 +558,8 @@ class QueueMachine(RuleBasedStateMachine):
             local.date() + timedelta(days=1), datetime.min.time(), TASHKENT
         )
         self.clock.at = (next_day + timedelta(minutes=minutes % 6)).astimezone(UTC)
+        if housekeeping:
+            self.roll_day()
 
     @rule()
     def roll_day(self):
