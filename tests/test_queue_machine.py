@@ -355,6 +355,11 @@ class QueueMachine(RuleBasedStateMachine):
                 service,
                 dentist,
             )
+            assert (after["room"], after["recalls"], after["called_at"]) == (
+                None,
+                0,
+                None,
+            )
             for kept in ("issued_at", "label", "series", "number", "day", "priority"):
                 assert after[kept] == row[kept], kept
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server.rules import (
@@ -325,6 +325,76 @@ def test_the_simulation_leaves_the_callers_chairs_alone():
     estimate([ticket(1, "priority"), ticket(2)], chairs)
 
     assert chairs == [chair("a", free_in=5, streak=1)]
+
+
+def replay(waiting, chairs, durations, now, fairness) -> dict:
+    """The wait replay spelled out step by step: the reference for the fast one."""
+    left = list(waiting)
+    free = {c.id: max(c.free_at, now) for c in chairs}
+    streaks = {c.id: c.streak for c in chairs}
+    working = list(chairs)
+    estimates = {t.id: None for t in waiting}
+    while left and working:
+        chair = min(working, key=lambda c: free[c.id])
+        candidates = candidates_for(left, chair.id, chair.services)
+        chosen = pick(candidates, free[chair.id], fairness, streaks[chair.id])
+        if chosen is None:
+            working.remove(chair)
+            continue
+        estimates[chosen.id] = free[chair.id] - now
+        streaks[chair.id] = next_streak(streaks[chair.id], chosen, candidates)
+        free[chair.id] += durations[chosen.service]
+        left.remove(chosen)
+    return estimates
+
+
+SERVICES = tuple(DURATIONS)
+CHAIRS = ("a", "b", "c")
+
+waiting_lines = st.lists(
+    st.tuples(
+        st.sampled_from(SERVICES),
+        st.sampled_from(("emergency", "appointment", "priority", "normal")),
+        st.integers(0, 60),  # issued, minutes after T0: equal times are common
+        st.sampled_from((None, None, None, *CHAIRS, "on-leave")),
+    ),
+    min_size=2,
+    max_size=14,
+).map(
+    lambda rows: [
+        Waiting(i, service, priority, at(minute), reserved)
+        for i, (service, priority, minute, reserved) in enumerate(rows, start=1)
+    ]
+)
+chair_sets = st.lists(
+    st.tuples(
+        st.lists(st.sampled_from(SERVICES), min_size=1, max_size=3, unique=True),
+        st.integers(-10, 60),
+        st.integers(0, 3),
+    ),
+    min_size=1,
+    max_size=3,
+).map(
+    lambda rows: [
+        chair(id, *services, free_in=free_in, streak=streak)
+        for id, (services, free_in, streak) in zip(CHAIRS, rows, strict=False)
+    ]
+)
+
+
+@settings(max_examples=300)
+@given(
+    waiting=waiting_lines,
+    chairs=chair_sets,
+    max_wait=st.integers(5, 240),
+    cap=st.integers(1, 4),
+)
+def test_the_fast_replay_matches_the_step_by_step_one(waiting, chairs, max_wait, cap):
+    fairness = Fairness(timedelta(minutes=max_wait), cap)
+
+    fast = estimate_waits(waiting, chairs, DURATIONS, at(60), fairness)
+
+    assert fast == replay(waiting, chairs, DURATIONS, at(60), fairness)
 
 
 # -- wait_band ----------------------------------------------------------------
