@@ -1,7 +1,8 @@
 """Translation catalogs: every word a person reads, in uz, ru and en.
 
-The catalogs are TOML files in server/translations/, one per language, so a
-native speaker can correct the wording without touching code.
+The catalogs are TOML files in server/translations/<lang>/, one folder per
+language and one file per part of the product, so a native speaker can correct
+the wording without touching code. A key lives in exactly one file.
 """
 
 from __future__ import annotations
@@ -22,9 +23,19 @@ LANGUAGE_NAMES = {"uz": "Oʻzbekcha", "ru": "Русский", "en": "English"}
 @cache
 def catalog(lang: str) -> dict[str, str]:
     """Return one language's messages as a flat {"section.key": text} table."""
-    path = CATALOG_DIR / f"{lang}.toml"
-    with path.open("rb") as file:
-        return dict(_flatten(tomllib.load(file)))
+    messages: dict[str, str] = {}
+    for path in catalog_files(lang):
+        with path.open("rb") as file:
+            for key, text in _flatten(tomllib.load(file)):
+                if key in messages:
+                    raise ValueError(f"{path}: {key} is already in another file")
+                messages[key] = text
+    return messages
+
+
+def catalog_files(lang: str) -> list[Path]:
+    """Return the TOML files that make up one language's catalog."""
+    return sorted((CATALOG_DIR / lang).glob("*.toml"))
 
 
 def _flatten(table: dict, prefix: str = ""):

@@ -9,7 +9,6 @@ test_browser.py, whose helpers these tests share.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -18,9 +17,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from server import i18n
 from server.config import WEEKDAYS
 from tests.browser import chromium_path, launch
-from tests.conftest import ROOT, HubProcess, base_raw_config, start_hub
+from tests.conftest import HubProcess, base_raw_config, start_hub
 from tests.test_browser import (
     DENTISTS,
     DISPLAY,
@@ -45,7 +45,7 @@ from tests.test_browser import (
 pytestmark = pytest.mark.browser
 
 DESK = {"width": 1440, "height": 900}
-EN = tomllib.loads((ROOT / "server/translations/en.toml").read_text(encoding="utf-8"))
+EN = i18n.catalog("en")
 
 
 @pytest.fixture(scope="module")
@@ -238,7 +238,7 @@ def test_a_closed_service_says_why(hygiene_closed: Surfaces):
     # The reason follows the patient's language.
     kiosk.get_by_role("button", name="English").tap()
     expect(tile(kiosk, "hygiene", "en")).to_contain_text(
-        EN["error"]["service_closed_today"], timeout=LIVE
+        EN["error.service_closed_today"], timeout=LIVE
     )
     surfaces.check_clean()
 

@@ -247,3 +247,12 @@ def test_the_api_plain_errors_have_messages():
     for lang in i18n.LANGUAGES:
         catalog = i18n.catalog(lang)
         assert [c for c in PLAIN_ERRORS.values() if f"error.{c}" not in catalog] == []
+
+
+def test_each_language_has_the_same_files():
+    names = {
+        lang: [p.name for p in i18n.catalog_files(lang)] for lang in i18n.LANGUAGES
+    }
+
+    assert names["en"], names
+    assert names["uz"] == names["ru"] == names["en"]
