@@ -13,11 +13,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from peewee import IntegrityError, fn
+from peewee import Case, IntegrityError, fn
 
 from server import rules
 from server.config import WEEKDAYS, Config
-from server.db import reading, writing
+from server.db import database, reading, writing
 from server.errors import QueueError
 from server.models import Dentist, PrintJob, Ticket, TicketEvent
 
@@ -310,7 +310,7 @@ class Queue:
         with writing():
             row = self._ready_to_call(dentist)
             candidates = rules.candidates_for(
-                self._waiting_rules(), dentist.id, dentist.services
+                self._waiting_rules(dentist.services), dentist.id, dentist.services
             )
             chosen = rules.pick(
                 candidates, self.now(), self.fairness, row.priority_streak
@@ -615,22 +615,50 @@ class Queue:
         return query
 
     def _waiting_rules(self, services=None) -> list[rules.Waiting]:
+        return [waiting for waiting, _label in self._waiting_labelled(services)]
+
+    def _waiting_labelled(self, services=None) -> list[tuple[rules.Waiting, str]]:
+        """Read today's waiting tickets as the rules see them, with their labels."""
+        query = self._waiting_rows(services).select(
+            Ticket.id,
+            Ticket.service,
+            Ticket.priority,
+            Ticket.issued_at,
+            Ticket.dentist,
+            Ticket.label,
+        )
+        # Every event reads the whole line: peewee's model rows and its
+        # strptime for each date cost ten times the query, so read plain rows.
+        cursor = database.execute_sql(*query.sql())
+        parse = datetime.fromisoformat
         return [
-            rules.Waiting(t.id, t.service, t.priority, t.issued_at, t.dentist_id)
-            for t in self._waiting_rows(services)
+            (rules.Waiting(id_, service, priority, parse(issued), dentist), label)
+            for id_, service, priority, issued, dentist, label in cursor
         ]
 
     def _ahead(self, ticket: Ticket) -> int:
         """Count the waiting tickets of the same service that go before this one."""
         if ticket.state != "waiting":
             return 0
-        mine = rules.order_key(
-            rules.Waiting(ticket.id, ticket.service, ticket.priority, ticket.issued_at)
+        earlier = (Ticket.issued_at < ticket.issued_at) | (
+            (Ticket.issued_at == ticket.issued_at) & (Ticket.id < ticket.id)
         )
+        per_priority = (
+            self._waiting_rows([ticket.service])
+            .select(
+                Ticket.priority,
+                fn.COUNT(Ticket.id),
+                fn.SUM(Case(None, [(earlier, 1)], 0)),
+            )
+            .group_by(Ticket.priority)
+            .tuples()
+        )
+        # The same order as rules.order_key: class first, then issue time.
+        mine = rules.RANK[ticket.priority]
         return sum(
-            1
-            for t in self._waiting_rules([ticket.service])
-            if rules.order_key(t) < mine
+            everyone if rules.RANK[priority] < mine else before
+            for priority, everyone, before in per_priority
+            if rules.RANK[priority] <= mine
         )
 
     def durations(self) -> dict[str, timedelta]:
@@ -665,32 +693,42 @@ class Queue:
     def _chairs(self) -> list[rules.Chair]:
         """List the dentists not on a break, with when each will be free."""
         # TODO: count only dentists signed in today; an absent one shortens waits.
-        rows = {d.id: d for d in Dentist.select().where(Dentist.active)}
-        working = [d for d in self.config.dentists if d.id in rows]
+        rows = {
+            id_: (paused, streak)
+            for id_, paused, streak in Dentist.select(
+                Dentist.id, Dentist.paused, Dentist.priority_streak
+            )
+            .where(Dentist.active)
+            .tuples()
+        }
         durations = self.durations()
         now = self.now()
-        busy = {
-            t.dentist_id: t
-            for t in Ticket.select().where(Ticket.state.in_(("called", "serving")))
-        }
+        busy = self._busy_since()
         chairs = []
-        for dentist in working:
-            if rows[dentist.id].paused:
-                continue
+        for dentist in self.config.dentists:
+            if dentist.id not in rows or rows[dentist.id][0]:
+                continue  # gone from the clinic, or on a break
             free_at = now
-            current = busy.get(dentist.id)
-            if current is not None:
-                since = current.started_at or current.called_at
-                free_at = max(now, since + durations[current.service])
+            if dentist.id in busy:
+                service, since = busy[dentist.id]
+                free_at = max(now, since + durations[service])
             chairs.append(
-                rules.Chair(
-                    dentist.id,
-                    dentist.services,
-                    free_at,
-                    rows[dentist.id].priority_streak,
-                )
+                rules.Chair(dentist.id, dentist.services, free_at, rows[dentist.id][1])
             )
         return chairs
+
+    def _busy_since(self) -> dict[str, tuple[str, datetime]]:
+        """Map each dentist with a patient to its service and since when."""
+        query = Ticket.select(
+            Ticket.dentist,
+            Ticket.service,
+            fn.COALESCE(Ticket.started_at, Ticket.called_at),
+        ).where(Ticket.state.in_(("called", "serving")))
+        cursor = database.execute_sql(*query.sql())  # plain rows: see _waiting_labelled
+        return {
+            dentist: (service, datetime.fromisoformat(since))
+            for dentist, service, since in cursor
+        }
 
     def _estimates(self) -> dict[int, timedelta | None]:
         return rules.estimate_waits(
@@ -731,15 +769,12 @@ class Queue:
     def lines(self) -> dict[str, dict]:
         """Return each service's waiting labels in call order, with wait bands."""
         with reading():
-            rows = list(self._waiting_rows())
-            waiting = [
-                rules.Waiting(t.id, t.service, t.priority, t.issued_at, t.dentist_id)
-                for t in rows
-            ]
+            rows = self._waiting_labelled()
+            waiting = [ticket for ticket, _label in rows]
             estimates = rules.estimate_waits(
                 waiting, self._chairs(), self.durations(), self.now(), self.fairness
             )
-        labels = {t.id: t.label for t in rows}
+        labels = {ticket.id: label for ticket, label in rows}
         lines = {s.id: {"waiting": [], "waits": []} for s in self.config.services}
         for ticket in sorted(waiting, key=rules.order_key):
             line = lines[ticket.service]
