@@ -118,15 +118,39 @@ def estimate_waits(
     the same rules, and is busy for that service's typical duration. A ticket
     that no working chair can take gets None.
     """
+    return forecast_waits(waiting, chairs, durations, now, fairness)[0]
+
+
+def forecast_waits(
+    waiting: Sequence[Waiting],
+    chairs: Sequence[Chair],
+    durations: dict[str, timedelta],
+    now: datetime,
+    fairness: Fairness,
+) -> tuple[dict[int, timedelta | None], dict[str, timedelta | None]]:
+    """Estimate each waiting ticket's wait, and a newcomer's per service.
+
+    A normal walk-in issued now is last in call order everywhere, so a chair
+    takes it only once nothing else it may take is left: its wait is when
+    the first chair of its service runs out of work. That holds unless some
+    chair of the service chose while no normal walk-in waited for it (the
+    newcomer would then be the oldest one and fairness could move it up);
+    such services are left out of the newcomers, for a replay of their own.
+    """
     lines = _Lines(waiting)
-    chairs = [Chair(c.id, c.services, max(c.free_at, now), c.streak) for c in chairs]
+    working = [Chair(c.id, c.services, max(c.free_at, now), c.streak) for c in chairs]
     estimates: dict[int, timedelta | None] = {t.id: None for t in waiting}
-    while lines.left and chairs:
-        chair = min(chairs, key=lambda c: c.free_at)
+    idle_from: dict[str, datetime] = {}
+    unsure: set[str] = set()
+    while lines.left and working:
+        chair = min(working, key=lambda c: c.free_at)
         best, oldest = lines.heads(chair)
         if best is None:
-            chairs.remove(chair)  # nothing more this chair can take
+            working.remove(chair)  # nothing more this chair can take
+            idle_from[chair.id] = chair.free_at
             continue
+        if oldest is None:
+            unsure.update(chair.services)
         chosen = choose(best, oldest, chair.free_at, fairness, chair.streak)
         estimates[chosen.id] = chair.free_at - now
         if chosen.priority == "normal":
@@ -135,7 +159,24 @@ def estimate_waits(
             chair.streak += 1
         chair.free_at += durations[chosen.service]
         lines.take(chosen)
-    return estimates
+    for chair in working:
+        idle_from[chair.id] = chair.free_at
+    return estimates, _newcomer_waits(idle_from, chairs, unsure, now)
+
+
+def _newcomer_waits(idle_from, chairs, unsure, now) -> dict[str, timedelta | None]:
+    """Give each service the time its first chair runs out of work, from now."""
+    first_idle: dict[str, datetime | None] = {}
+    for chair in chairs:
+        for service in chair.services:
+            known = first_idle.get(service)
+            idle = idle_from[chair.id]
+            first_idle[service] = idle if known is None else min(known, idle)
+    return {
+        service: idle - now
+        for service, idle in first_idle.items()
+        if service not in unsure
+    }
 
 
 class _Lines:

@@ -14,6 +14,7 @@ from server.rules import (
     Waiting,
     candidates_for,
     estimate_waits,
+    forecast_waits,
     next_streak,
     order_key,
     pick,
@@ -395,6 +396,37 @@ def test_the_fast_replay_matches_the_step_by_step_one(waiting, chairs, max_wait,
     fast = estimate_waits(waiting, chairs, DURATIONS, at(60), fairness)
 
     assert fast == replay(waiting, chairs, DURATIONS, at(60), fairness)
+
+
+@settings(max_examples=300)
+@given(
+    waiting=waiting_lines,
+    chairs=chair_sets,
+    max_wait=st.integers(5, 240),
+    cap=st.integers(1, 4),
+)
+def test_a_newcomers_wait_matches_a_replay_with_it(waiting, chairs, max_wait, cap):
+    fairness = Fairness(timedelta(minutes=max_wait), cap)
+
+    _, newcomers = forecast_waits(waiting, chairs, DURATIONS, at(60), fairness)
+
+    for service, wait in newcomers.items():
+        newcomer = Waiting(10**6, service, "normal", at(60))
+        with_it = replay([*waiting, newcomer], chairs, DURATIONS, at(60), fairness)
+        assert wait == with_it[newcomer.id]
+
+
+def test_a_newcomer_is_known_for_every_served_service_when_all_are_walk_ins():
+    waiting = [ticket(1), ticket(2, service="treatment"), ticket(3, minute=1)]
+    chairs = [chair("a", "checkup", "treatment"), chair("b", "hygiene", free_in=10)]
+
+    _, newcomers = forecast_waits(waiting, chairs, DURATIONS, at(5), FAIR)
+
+    assert {s: w.total_seconds() / 60 for s, w in newcomers.items()} == {
+        "checkup": 80,
+        "treatment": 80,
+        "hygiene": 5,
+    }
 
 
 # -- wait_band ----------------------------------------------------------------
