@@ -194,7 +194,7 @@ def issue_ticket():
     return jsonify(
         ticket=dict(ticket.public(), token=ticket.token),
         ahead=issued.ahead,
-        wait=the_hub.queue.estimate(ticket.id),
+        wait=the_hub.queue.wait_band(ticket),
         url=the_hub.ticket_url(ticket.token),
         qr=f"/api/v1/tickets/{ticket.token}/qr.svg",
         printer=the_hub.spool.state(printer),
@@ -206,7 +206,7 @@ def issue_ticket():
 def ticket_status(token: str):
     """Return one ticket's state and position, for its phone page."""
     ticket, ahead = hub().queue.ticket_status(token)
-    wait = hub().queue.estimate(ticket.id)
+    wait = hub().queue.wait_band(ticket)
     return jsonify(ticket=dict(ticket.public(), ahead=ahead, wait=wait))
 
 

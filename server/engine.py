@@ -7,9 +7,11 @@ the commit. Nothing here imports Flask or Socket.IO.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -114,6 +116,17 @@ class Issued:
 
 
 @dataclass(frozen=True)
+class Forecast:
+    """One replay of today's line: each waiting ticket's wait, a newcomer's."""
+
+    version: int  # the queue's write count when it was read
+    now: datetime
+    line: list[tuple[rules.Waiting, str]]  # in call order, with labels
+    waits: dict[int, timedelta | None]
+    newcomers: dict[str, timedelta | None]
+
+
+@dataclass(frozen=True)
 class ServiceState:
     """Whether the kiosk may issue a ticket for a service now, and the wait."""
 
@@ -137,6 +150,21 @@ class Queue:
             max_priority_streak=settings.max_priority_streak,
         )
         self._durations: dict[str, timedelta] | None = None
+        # Seconds a forecast may be reused after the line changed; the hub
+        # allows its flush interval, tests keep every answer exact.
+        self.forecast_max_age = 0.0
+        self._versions = itertools.count(1)
+        self._version = 0
+        self._forecast_cache: Forecast | None = None
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Write as db.writing() does, and mark every forecast out of date."""
+        try:
+            with writing():
+                yield
+        finally:
+            self._version = next(self._versions)
 
     # -- time ------------------------------------------------------------
 
@@ -178,7 +206,7 @@ class Queue:
         if lang not in self.config.clinic.languages:
             lang = self.config.clinic.default_language
 
-        with writing():
+        with self._writing():
             if request_key:
                 earlier = Ticket.get_or_none(Ticket.request_key == request_key)
                 if earlier is not None:
@@ -252,8 +280,7 @@ class Queue:
 
     def service_states(self) -> list[ServiceState]:
         """Tell, per service, whether the kiosk may issue now and the wait."""
-        with reading():
-            waits = self._waits_for_newcomers()
+        waits = self._forecast(stale_ok=True).newcomers
         return [self._service_state(s, waits.get(s.id)) for s in self.config.services]
 
     def _service_state(self, service, wait: timedelta | None) -> ServiceState:
@@ -288,7 +315,7 @@ class Queue:
         service = self.config.service(service_id)
         # Only a service that closes can be "full"; skip the estimate otherwise.
         closes = (service.opens, service.closes) != ("00:00", "24:00")
-        wait = self._newcomer_wait(service_id) if closes else None
+        wait = self._forecast(stale_ok=True).newcomers[service_id] if closes else None
         state = self._service_state(service, wait)
         # An emergency is seen while the service is open, however long the line.
         if state.open or priority == "emergency" and state.reason == "full":
@@ -307,7 +334,7 @@ class Queue:
     def call_next(self, dentist_id: str) -> tuple[TicketView, list[Event]]:
         """Give the dentist the next ticket by priority, fairness and issue time."""
         dentist = self._dentist(dentist_id)
-        with writing():
+        with self._writing():
             row = self._ready_to_call(dentist)
             candidates = rules.candidates_for(
                 self._waiting_rules(dentist.services), dentist.id, dentist.services
@@ -330,7 +357,7 @@ class Queue:
     ) -> tuple[TicketView, list[Event]]:
         """Call one waiting ticket the dentist picked from their list."""
         dentist = self._dentist(dentist_id)
-        with writing():
+        with self._writing():
             self._ready_to_call(dentist)
             ticket = self._ticket_row(ticket_id)
             if ticket.state != "waiting" or ticket.day != self.today():
@@ -369,7 +396,7 @@ class Queue:
         """Announce the dentist's called ticket again, up to the recall limit."""
         dentist = self._dentist(dentist_id)
         limit = self.config.queue.recall_limit
-        with writing():
+        with self._writing():
             ticket = self._require_current(dentist.id, ("called",), "recalled")
             if ticket.recalls >= limit:
                 raise QueueError("recall_limit", ticket=ticket.label, limit=limit)
@@ -409,7 +436,7 @@ class Queue:
         stamp: str,
     ) -> tuple[TicketView, list[Event]]:
         dentist = self._dentist(dentist_id)
-        with writing():
+        with self._writing():
             ticket = self._require_current(dentist.id, allowed, action)
             from_state = ticket.state
             ticket = self._move(ticket, to_state, **{stamp: self.now()})
@@ -420,7 +447,7 @@ class Queue:
     def pause(self, dentist_id: str) -> list[Event]:
         """Take a break: the dentist is offered no tickets until they resume."""
         dentist = self._dentist(dentist_id)
-        with writing():
+        with self._writing():
             current = self._current(dentist.id)
             if current is not None:
                 raise QueueError("finish_before_pause", ticket=current.label)
@@ -431,7 +458,7 @@ class Queue:
     def resume(self, dentist_id: str) -> list[Event]:
         """End the dentist's break."""
         dentist = self._dentist(dentist_id)
-        with writing():
+        with self._writing():
             Dentist.update(paused=False).where(Dentist.id == dentist.id).execute()
         logger.info("dentist %s resumed: room=%s", dentist.id, dentist.room)
         return [self._room_event("resumed", dentist)]
@@ -460,7 +487,7 @@ class Queue:
                 raise QueueError(
                     "dentist_lacks_service", dentist=target.name, service=service_id
                 )
-        with writing():
+        with self._writing():
             ticket = self._ticket_row(ticket_id)
             if ticket.state not in OPEN_STATES or ticket.day != self.today():
                 raise QueueError("cannot_transfer", ticket=ticket.label)
@@ -481,7 +508,7 @@ class Queue:
 
     def cancel(self, ticket_id: int, *, actor: str) -> tuple[TicketView, list[Event]]:
         """Close a ticket whose patient left (staff, or the patient's own phone)."""
-        with writing():
+        with self._writing():
             ticket = self._ticket_row(ticket_id)
             if ticket.state not in ("waiting", "called"):
                 raise QueueError("cannot_cancel", ticket=ticket.label)
@@ -505,7 +532,7 @@ class Queue:
         """Put a no-show back in line when the patient turns up within the grace."""
         minutes = self.config.queue.no_show_grace_minutes
         grace = timedelta(minutes=minutes)
-        with writing():
+        with self._writing():
             ticket = self._ticket_row(ticket_id)
             if ticket.state != "no_show":
                 raise QueueError("cannot_reinstate", ticket=ticket.label)
@@ -530,7 +557,7 @@ class Queue:
         """Change a waiting ticket's priority class (staff only)."""
         if priority not in rules.PRIORITIES:
             raise QueueError("unknown_priority", 400, priority=priority)
-        with writing():
+        with self._writing():
             ticket = self._ticket_row(ticket_id)
             if ticket.state != "waiting":
                 raise QueueError("not_waiting", ticket=ticket.label)
@@ -543,7 +570,7 @@ class Queue:
         """Close tickets left open from earlier clinic days as expired."""
         today = self.today()
         events = []
-        with writing():
+        with self._writing():
             stale = Ticket.select().where(
                 (Ticket.day < today) & Ticket.state.in_(OPEN_STATES)
             )
@@ -730,28 +757,42 @@ class Queue:
             for dentist, service, since in cursor
         }
 
-    def _estimates(self) -> dict[int, timedelta | None]:
-        return rules.estimate_waits(
-            self._waiting_rules(),
-            self._chairs(),
-            self.durations(),
-            self.now(),
-            self.fairness,
-        )
+    def _forecast(self, *, stale_ok: bool = False) -> Forecast:
+        """Replay the line, or reuse the last replay while it still holds.
 
-    def _waits_for_newcomers(self) -> dict[str, timedelta | None]:
-        """Estimate, per service, the wait of a normal ticket issued right now."""
-        waiting, chairs = self._waiting_rules(), self._chairs()
-        return {
-            s.id: self._newcomer_wait(s.id, waiting, chairs)
-            for s in self.config.services
-        }
-
-    def _newcomer_wait(self, service_id: str, waiting=None, chairs=None):
+        It holds while nothing was written and the clock has not moved; with
+        stale_ok, also for forecast_max_age seconds after it was made, so a
+        burst of tickets costs one replay per interval, not one per ticket.
+        """
         now = self.now()
+        cached = self._forecast_cache
+        if cached is not None:
+            unchanged = cached.version == self._version and cached.now == now
+            age = (now - cached.now).total_seconds()
+            if unchanged or stale_ok and 0 <= age < self.forecast_max_age:
+                return cached
+        version = self._version  # before reading: a later write makes it stale
+        with reading():
+            line = self._waiting_labelled()
+            chairs = self._chairs()
+            durations = self.durations()
+        waiting = [ticket for ticket, _label in line]
+        waits, newcomers = rules.forecast_waits(
+            waiting, chairs, durations, now, self.fairness
+        )
+        for service in self.config.services:
+            if service.id not in newcomers:
+                newcomers[service.id] = self._newcomer_wait(
+                    service.id, waiting, chairs, now
+                )
+        line.sort(key=lambda entry: rules.order_key(entry[0]))
+        forecast = Forecast(version, now, line, waits, newcomers)
+        self._forecast_cache = forecast
+        return forecast
+
+    def _newcomer_wait(self, service_id: str, waiting, chairs, now):
+        """Replay the line with one more normal ticket for service_id, issued now."""
         newcomer = rules.Waiting(NEWCOMER, service_id, "normal", now)
-        waiting = self._waiting_rules() if waiting is None else waiting
-        chairs = self._chairs() if chairs is None else chairs
         estimates = rules.estimate_waits(
             [*waiting, newcomer], chairs, self.durations(), now, self.fairness
         )
@@ -763,23 +804,30 @@ class Queue:
 
     def estimated_wait(self, ticket_id: int) -> timedelta | None:
         """Return a waiting ticket's estimated time until it is called."""
-        with reading():
-            return self._estimates().get(ticket_id)
+        return self._forecast().waits.get(ticket_id)
 
-    def lines(self) -> dict[str, dict]:
+    def wait_band(self, ticket: TicketView) -> tuple[int, int] | None:
+        """Return a ticket's wait band for a screen or paper, from a recent replay.
+
+        A ticket newer than the replay was its service's newcomer then.
+        """
+        if ticket.state != "waiting":
+            return None
+        forecast = self._forecast(stale_ok=True)
+        if ticket.id in forecast.waits:
+            return rules.wait_band(forecast.waits[ticket.id])
+        if forecast.version != self._version:
+            return rules.wait_band(forecast.newcomers.get(ticket.service))
+        return None
+
+    def lines(self, *, stale_ok: bool = False) -> dict[str, dict]:
         """Return each service's waiting labels in call order, with wait bands."""
-        with reading():
-            rows = self._waiting_labelled()
-            waiting = [ticket for ticket, _label in rows]
-            estimates = rules.estimate_waits(
-                waiting, self._chairs(), self.durations(), self.now(), self.fairness
-            )
-        labels = {ticket.id: label for ticket, label in rows}
+        forecast = self._forecast(stale_ok=stale_ok)
         lines = {s.id: {"waiting": [], "waits": []} for s in self.config.services}
-        for ticket in sorted(waiting, key=rules.order_key):
+        for ticket, label in forecast.line:
             line = lines[ticket.service]
-            line["waiting"].append(labels[ticket.id])
-            line["waits"].append(rules.wait_band(estimates[ticket.id]))
+            line["waiting"].append(label)
+            line["waits"].append(rules.wait_band(forecast.waits[ticket.id]))
         return lines
 
     # -- reading ---------------------------------------------------------

@@ -308,8 +308,9 @@ class Spool:
         issued = ticket.issued_at.replace(tzinfo=UTC).astimezone(
             self.config.clinic.zone
         )
-        ahead = self.queue.ahead(TicketView.of(ticket))
-        band = self.queue.estimate(ticket.id) if ticket.state == "waiting" else None
+        view = TicketView.of(ticket)
+        ahead = self.queue.ahead(view)
+        band = self.queue.wait_band(view)
         wait = translate(lang, "ticket.wait", low=band[0], high=band[1]) if band else ""
         return TicketPrint(
             clinic_name=self.config.clinic.name,

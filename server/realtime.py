@@ -96,6 +96,10 @@ class Broadcaster:
     def flush_forever(self, app) -> None:
         """Send the displays' counts and the phones' lines when they changed."""
         self._flushing = True
+        with app.app_context():
+            # The phones get a fresh line every interval anyway: answers that
+            # quote a wait (a kiosk's, a paper's) may reuse a replay that old.
+            hub().queue.forecast_max_age = FLUSH_INTERVAL
         while True:
             socketio.sleep(FLUSH_INTERVAL)
             counts_due, lines_due = self._counts_due, self._lines_due
@@ -165,10 +169,10 @@ def ticket_snapshot(token: str) -> dict:
     queue = hub().queue
     ticket, ahead = queue.ticket_status(token)
     broadcaster = hub().broadcaster
-    line = queue.lines()[ticket.service]
+    line = queue.lines(stale_ok=True)[ticket.service]
     return {
         "epoch": broadcaster.epoch,
-        "ticket": dict(ticket.public(), ahead=ahead, wait=queue.estimate(ticket.id)),
+        "ticket": dict(ticket.public(), ahead=ahead, wait=queue.wait_band(ticket)),
         "waiting": line["waiting"],
         "waits": line["waits"],
         "seqs": {
