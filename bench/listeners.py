@@ -64,11 +64,12 @@ class Audience:
 
     def _snapshot(self, index: int, kind: str, data: dict) -> None:
         self.snapshots += 1
-        if kind != "phone":
-            self._last_seq[(index, data["stream"])] = data["seq"]
-            return
-        for stream, seq in data["seqs"].items():
+        # A phone and a dentist's tablet follow several streams, the rest one.
+        seqs = data.get("seqs") or {data["stream"]: data["seq"]}
+        for stream, seq in seqs.items():
             self._last_seq[(index, stream)] = seq
+        if kind != "phone":
+            return
         service = data["ticket"]["service"]
         self.lines.setdefault(
             (service, data["seqs"][f"service:{service}"]), tuple(data["waiting"])

@@ -15,7 +15,7 @@ import threading
 from flask import request
 from flask_socketio import SocketIO, emit, join_room
 
-from server.auth import signed_in
+from server.auth import signed_in, signed_in_dentist, signed_in_staff
 from server.engine import Event
 from server.errors import QueueError
 from server.hub import hub
@@ -38,6 +38,11 @@ def service_stream(service_id: str) -> str:
     return f"service:{service_id}"
 
 
+def tablet_stream(service_id: str) -> str:
+    """Name the stream of one service's queue changes, for dentists' tablets."""
+    return f"staff:{service_id}"
+
+
 class Broadcaster:
     """Number each stream's messages and send them to its Socket.IO room."""
 
@@ -50,6 +55,8 @@ class Broadcaster:
         self._flushing = False
         self._counts_due = False
         self._lines_due = False
+        self._sent_counts: dict[str, int] | None = None
+        self._sent_lines: dict[str, dict] = {}
 
     def next_seq(self, stream: str) -> int:
         with self._lock:
@@ -84,14 +91,42 @@ class Broadcaster:
             change = {"event_id": event.id, "action": event.action, "waiting": counts}
             if event.action in CALLS or not self._flushing:
                 self.send(DISPLAY, "queue", dict(change, ticket=ticket.public()))
+                self._sent_counts = counts
             else:
                 self._counts_due = True
-            self.send(STAFF, "queue", dict(change, ticket=ticket.staff()))
             self.send(ticket_stream(ticket.token), "ticket", ticket.public())
+            self._follow_line(ticket)
+            staff_change = dict(change, ticket=ticket.staff())
+            self.send(STAFF, "queue", staff_change)
+            for stream in self._tablet_streams(event):
+                self.send(stream, "queue", staff_change)
         if self._flushing:
             self._lines_due = True  # any change can move every estimate
         else:
             self.send_lines()
+
+    def _tablet_streams(self, event: Event) -> list[str]:
+        """List the tablets' streams an event concerns: its service's, or all."""
+        if event.action == "transferred":  # it left a line the event does not name
+            return [tablet_stream(s.id) for s in hub().config.services]
+        return [tablet_stream(event.ticket.service)]
+
+    def _follow_line(self, ticket) -> None:
+        """Keep a ticket's phone pages in its service's line only while it waits.
+
+        A called or finished ticket's page ignores the line; sending it the
+        line ten times a second would cost more than every call.
+        """
+        wanted = service_stream(ticket.service) if ticket.state == "waiting" else None
+        server = self.socketio.server
+        for sid, _eio_sid in server.manager.get_participants(
+            "/", ticket_stream(ticket.token)
+        ):
+            for room in server.rooms(sid):
+                if room.startswith("service:") and room != wanted:
+                    server.leave_room(sid, room)
+            if wanted:
+                server.enter_room(sid, wanted)
 
     def flush_forever(self, app) -> None:
         """Send the displays' counts and the phones' lines when they changed."""
@@ -107,27 +142,36 @@ class Broadcaster:
             try:
                 with app.app_context():
                     if counts_due:
-                        counts = hub().queue.waiting_counts()
-                        self.send(
-                            DISPLAY, "queue", {"action": "counts", "waiting": counts}
-                        )
+                        self.send_counts()
                     if lines_due:
                         self.send_lines()
             except Exception:
                 logger.exception("sending counts and lines failed")
 
+    def send_counts(self) -> None:
+        """Send the displays the waiting counts, unless they already show them."""
+        counts = hub().queue.waiting_counts()
+        if counts != self._sent_counts:
+            self.send(DISPLAY, "queue", {"action": "counts", "waiting": counts})
+            self._sent_counts = counts
+
     def send_lines(self) -> None:
-        """Send each service's line with fresh wait bands to its phone pages."""
+        """Send each service's line that changed, with fresh waits, to its phones."""
         for service_id, line in hub().queue.lines().items():
+            if self._sent_lines.get(service_id) == line:
+                continue
             self.send(
                 service_stream(service_id), "line", dict(line, service=service_id)
             )
+            self._sent_lines[service_id] = line
 
     def send_rooms(self) -> None:
         """Tell the display and staff which rooms are closed for a break."""
         rooms = {"paused": hub().queue.paused_rooms()}
         self.send(DISPLAY, "rooms", rooms)
         self.send(STAFF, "rooms", rooms)
+        for service in hub().config.services:
+            self.send(tablet_stream(service.id), "rooms", rooms)
 
 
 def housekeeping(app, interval: float = 30.0) -> None:
@@ -185,15 +229,31 @@ def ticket_snapshot(token: str) -> dict:
 
 
 def staff_snapshot() -> dict:
+    """Return what staff pages show; a tablet's names its services' streams.
+
+    A dentist's tablet needs only its own services' changes, so it listens
+    to one stream per service (`seqs`); a staff member's page to them all.
+    """
     broadcaster = hub().broadcaster
-    return {
-        "stream": STAFF,
+    snapshot = {
         "epoch": broadcaster.epoch,
-        "seq": broadcaster.seq(STAFF),
         "waiting": hub().queue.waiting_counts(),
         "printers": hub().spool.states(),
         "paused": hub().queue.paused_rooms(),
     }
+    streams = _staff_streams()
+    if streams == [STAFF]:
+        snapshot.update(stream=STAFF, seq=broadcaster.seq(STAFF))
+    snapshot["seqs"] = {stream: broadcaster.seq(stream) for stream in streams}
+    return snapshot
+
+
+def _staff_streams() -> list[str]:
+    """List the streams of the signed-in staff member (all) or dentist (theirs)."""
+    if signed_in_staff():
+        return [STAFF]
+    dentist = hub().config.dentist(signed_in_dentist())
+    return [tablet_stream(service) for service in dentist.services]
 
 
 # -- handlers ----------------------------------------------------------------
@@ -214,13 +274,15 @@ def on_connect(auth):
         except QueueError:
             return False
         join_room(ticket_stream(token))
-        join_room(service_stream(snapshot["ticket"]["service"]))
+        if snapshot["ticket"]["state"] == "waiting":
+            join_room(service_stream(snapshot["ticket"]["service"]))
         emit("snapshot", snapshot)
     elif audience == STAFF:
         if not signed_in():
             logger.info("refused a staff socket without a login: sid=%s", request.sid)
             return False
-        join_room(STAFF)
+        for stream in _staff_streams():
+            join_room(stream)
         emit("snapshot", staff_snapshot())
     else:
         return False

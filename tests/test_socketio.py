@@ -214,12 +214,14 @@ def test_staff_socket_needs_a_login_and_accepts_a_dentists_session(live_hub, lis
     staff = listen({"audience": "staff"}, cookie=cookie)
 
     snapshot = staff.next("snapshot")
-    assert snapshot["stream"] == "staff"
+    assert set(snapshot["seqs"]) == {"staff:checkup", "staff:treatment"}
     assert [p["id"] for p in snapshot["printers"]] == ["lobby-printer"]
 
+    issue(live_hub, "hygiene")  # not one of karimova's services
     ticket = issue(live_hub)
     issued = staff.next("queue")
     assert issued["action"] == "issued"
+    assert (issued["stream"], issued["seq"]) == ("staff:checkup", 1)
     assert issued["ticket"]["label"] == ticket["label"]
     assert issued["ticket"]["kiosk"] is None
     assert "token" not in issued["ticket"]
