@@ -95,6 +95,10 @@ class Broadcaster:
             else:
                 self._counts_due = True
             self.send(ticket_stream(ticket.token), "ticket", ticket.public())
+            if event.action in CALLS:
+                # Let the screens' writers send the call before the tablets'
+                # messages and the HTTP answer take their turn.
+                self.socketio.sleep(0)
             self._follow_line(ticket)
             staff_change = dict(change, ticket=ticket.staff())
             self.send(STAFF, "queue", staff_change)
