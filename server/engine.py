@@ -760,16 +760,18 @@ class Queue:
     def _forecast(self, *, stale_ok: bool = False) -> Forecast:
         """Replay the line, or reuse the last replay while it still holds.
 
-        It holds while nothing was written and the clock has not moved; with
-        stale_ok, also for forecast_max_age seconds after it was made, so a
-        burst of tickets costs one replay per interval, not one per ticket.
+        It holds for forecast_max_age seconds (or while the clock stands
+        still) if nothing was written since; with stale_ok, even if something
+        was, so a burst of tickets costs one replay per interval, not one per
+        ticket.
         """
         now = self.now()
         cached = self._forecast_cache
         if cached is not None:
-            unchanged = cached.version == self._version and cached.now == now
             age = (now - cached.now).total_seconds()
-            if unchanged or stale_ok and 0 <= age < self.forecast_max_age:
+            young = 0 <= age < self.forecast_max_age
+            unchanged = cached.version == self._version
+            if unchanged and (age == 0 or young) or stale_ok and young:
                 return cached
         version = self._version  # before reading: a later write makes it stale
         with reading():

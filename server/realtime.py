@@ -217,7 +217,7 @@ def ticket_snapshot(token: str) -> dict:
     queue = hub().queue
     ticket, ahead = queue.ticket_status(token)
     broadcaster = hub().broadcaster
-    line = queue.lines(stale_ok=True)[ticket.service]
+    line = queue.lines()[ticket.service]
     return {
         "epoch": broadcaster.epoch,
         "ticket": dict(ticket.public(), ahead=ahead, wait=queue.wait_band(ticket)),
