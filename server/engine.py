@@ -19,7 +19,7 @@ from peewee import Case, IntegrityError, fn
 
 from server import rules
 from server.config import WEEKDAYS, Config
-from server.db import database, reading, writing
+from server.db import Prepared, database, reading, writing
 from server.errors import QueueError
 from server.models import Dentist, PrintJob, Ticket, TicketEvent
 
@@ -348,7 +348,7 @@ class Queue:
                 row.priority_streak, chosen, candidates
             )
             row.save()
-            ticket, events = self._call(Ticket.get_by_id(chosen.id), dentist)
+            ticket, events = self._call(_BY_ID.rows(Ticket, chosen.id)[0], dentist)
         self._log_info(events[0])
         return ticket, events
 
@@ -596,7 +596,7 @@ class Queue:
         )
         if updated != 1:
             raise QueueError("ticket_changed", ticket=ticket.label)
-        return Ticket.get_by_id(ticket.id)
+        return _BY_ID.rows(Ticket, ticket.id)[0]
 
     def _require_current(self, dentist_id: str, allowed, action: str) -> Ticket:
         ticket = self._current(dentist_id)
@@ -607,15 +607,8 @@ class Queue:
         return ticket
 
     def _current(self, dentist_id: str) -> Ticket | None:
-        return (
-            Ticket.select()
-            .where(
-                (Ticket.dentist == dentist_id)
-                & (Ticket.state.in_(("called", "serving")))
-            )
-            .order_by(Ticket.called_at.desc())
-            .first()
-        )
+        rows = _CURRENT.rows(Ticket, dentist_id)
+        return rows[0] if rows else None
 
     def _ticket_row(self, ticket_id: int) -> Ticket:
         if not 0 < ticket_id < 2**63:  # SQLite's integer range
@@ -870,13 +863,7 @@ class Queue:
         """Count today's waiting tickets per service (every service listed)."""
         counts = {s.id: 0 for s in self.config.services}
         with reading():
-            rows = (
-                Ticket.select(Ticket.service, fn.COUNT(Ticket.id))
-                .where((Ticket.day == self.today()) & (Ticket.state == "waiting"))
-                .group_by(Ticket.service)
-                .tuples()
-            )
-            counts.update(dict(rows))
+            counts.update(_WAITING_COUNTS.execute(self.today()).fetchall())
         return counts
 
     def recent_calls(self, limit: int = RECENT_CALLS) -> list[dict]:
@@ -953,15 +940,10 @@ class Queue:
     # -- the event log ---------------------------------------------------
 
     def _log(self, ticket: Ticket, action: str, from_state: str | None, actor: str):
-        row = TicketEvent.create(
-            ticket=ticket.id,
-            action=action,
-            from_state=from_state,
-            to_state=ticket.state,
-            actor=actor,
-            at=self.now(),
-        )
-        return Event(row.id, action, TicketView.of(ticket), actor, from_state)
+        row_id = _LOG.execute(
+            ticket.id, action, from_state, ticket.state, actor, self.now()
+        ).lastrowid
+        return Event(row_id, action, TicketView.of(ticket), actor, from_state)
 
     @staticmethod
     def _log_info(event: Event) -> None:
@@ -973,6 +955,38 @@ class Queue:
             event.ticket.room,
             event.actor,
         )
+
+
+# The queries every queue event runs, compiled once (see db.Prepared).
+_BY_ID = Prepared(lambda id_: Ticket.select().where(Ticket.id == id_), 1)
+_CURRENT = Prepared(
+    lambda dentist: (
+        Ticket.select()
+        .where((Ticket.dentist == dentist) & Ticket.state.in_(("called", "serving")))
+        .order_by(Ticket.called_at.desc())
+        .limit(1)
+    ),
+    1,
+)
+_WAITING_COUNTS = Prepared(
+    lambda day: (
+        Ticket.select(Ticket.service, fn.COUNT(Ticket.id))
+        .where((Ticket.day == day) & (Ticket.state == "waiting"))
+        .group_by(Ticket.service)
+    ),
+    1,
+)
+_LOG = Prepared(
+    lambda ticket, action, from_state, to_state, actor, at: TicketEvent.insert(
+        ticket=ticket,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        actor=actor,
+        at=at,
+    ),
+    6,
+)
 
 
 def _typical_seconds(spans: list[float], configured: float) -> float:
