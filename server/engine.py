@@ -588,11 +588,13 @@ class Queue:
 
     def _move(self, ticket: Ticket, to_state: str, **changes) -> Ticket:
         """Change a ticket's state only if nobody else changed it meanwhile."""
-        from_state = ticket.state
+        columns = tuple(changes)
+        if columns not in _MOVES:
+            _MOVES[columns] = _move_statement(columns)
         updated = (
-            Ticket.update(state=to_state, **changes)
-            .where((Ticket.id == ticket.id) & (Ticket.state == from_state))
-            .execute()
+            _MOVES[columns]
+            .execute(to_state, *changes.values(), ticket.id, ticket.state)
+            .rowcount
         )
         if updated != 1:
             raise QueueError("ticket_changed", ticket=ticket.label)
@@ -968,6 +970,21 @@ _CURRENT = Prepared(
     ),
     1,
 )
+_MOVES: dict[tuple[str, ...], Prepared] = {}
+
+
+def _move_statement(columns: tuple[str, ...]) -> Prepared:
+    """Compile a state change that also sets columns, if the state is still so."""
+
+    def build(to_state, *values):
+        *changes, ticket_id, from_state = values
+        return Ticket.update(
+            state=to_state, **dict(zip(columns, changes, strict=True))
+        ).where((Ticket.id == ticket_id) & (Ticket.state == from_state))
+
+    return Prepared(build, len(columns) + 3)
+
+
 _WAITING_COUNTS = Prepared(
     lambda day: (
         Ticket.select(Ticket.service, fn.COUNT(Ticket.id))

@@ -123,12 +123,13 @@ class Broadcaster:
         """
         wanted = service_stream(ticket.service) if ticket.state == "waiting" else None
         server = self.socketio.server
-        for sid, _eio_sid in server.manager.get_participants(
-            "/", ticket_stream(ticket.token)
-        ):
-            for room in server.rooms(sid):
-                if room.startswith("service:") and room != wanted:
-                    server.leave_room(sid, room)
+        phones = list(server.manager.get_participants("/", ticket_stream(ticket.token)))
+        for sid, _eio_sid in phones:
+            # Leaving a room one is not in is a no-op, and cheaper than asking
+            # the server for a client's rooms (it scans every room).
+            for service in hub().config.services:
+                if service_stream(service.id) != wanted:
+                    server.leave_room(sid, service_stream(service.id))
             if wanted:
                 server.enter_room(sid, wanted)
 
