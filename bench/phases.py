@@ -391,6 +391,8 @@ async def sweep(args, hub, clinic: Clinic, audience) -> dict:
                 "p50_ms": round(report.percentile(latencies, 0.5), 2),
                 "p99_ms": round(p99, 2),
                 "hub_cpu_pct": meter.figures()["hub_cpu_pct"],
+                "bench_cpu_pct": meter.figures()["bench_cpu_pct"],
+                "other_cpu_pct_of_machine": meter.figures()["other_cpu_pct_of_machine"],
                 "hub_cpu_ms_per_ticket": round(1000 * meter.hub_cpu_s / len(issued), 2),
                 "waiting_after": sum(queue.values()),
                 "hub_idle_before": idle,
