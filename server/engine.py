@@ -208,7 +208,7 @@ class Queue:
 
         with self._writing():
             if request_key:
-                earlier = Ticket.get_or_none(Ticket.request_key == request_key)
+                earlier = next(iter(_BY_KEY.rows(Ticket, request_key)), None)
                 if earlier is not None:
                     return Issued(TicketView.of(earlier), self._ahead(earlier), False)
             self._refuse_if_closed(service_id, priority)
@@ -250,11 +250,7 @@ class Queue:
         priority: str,
     ) -> Ticket:
         day = self.today()
-        last = (
-            Ticket.select(fn.MAX(Ticket.number))
-            .where((Ticket.day == day) & (Ticket.series == service_id))
-            .scalar()
-        )
+        last = _LAST_NUMBER.execute(day, service_id).fetchone()[0]
         number = (last or 0) + 1
         prefix = self.config.service(service_id).prefix
         try:
@@ -344,10 +340,8 @@ class Queue:
             )
             if chosen is None:
                 raise QueueError("nobody_waiting")
-            row.priority_streak = rules.next_streak(
-                row.priority_streak, chosen, candidates
-            )
-            row.save()
+            streak = rules.next_streak(row.priority_streak, chosen, candidates)
+            _STREAK.execute(streak, dentist.id)
             ticket, events = self._call(_BY_ID.rows(Ticket, chosen.id)[0], dentist)
         self._log_info(events[0])
         return ticket, events
@@ -373,7 +367,7 @@ class Queue:
 
     def _ready_to_call(self, dentist) -> Dentist:
         """Check the dentist may call someone now; return their row."""
-        row = Dentist.get_by_id(dentist.id)
+        row = _DENTIST.rows(Dentist, dentist.id)[0]
         if row.paused:
             raise QueueError("paused")
         current = self._current(dentist.id)
@@ -628,10 +622,9 @@ class Queue:
 
     # -- order and estimates ----------------------------------------------------
 
-    def _waiting_rows(self, services=None):
-        query = Ticket.select().where(
-            (Ticket.day == self.today()) & (Ticket.state == "waiting")
-        )
+    def _waiting_rows(self, services=None, day=None):
+        day = self.today() if day is None else day
+        query = Ticket.select().where((Ticket.day == day) & (Ticket.state == "waiting"))
         if services is not None:
             query = query.where(Ticket.service.in_(list(services)))
         return query
@@ -641,17 +634,22 @@ class Queue:
 
     def _waiting_labelled(self, services=None) -> list[tuple[rules.Waiting, str]]:
         """Read today's waiting tickets as the rules see them, with their labels."""
-        query = self._waiting_rows(services).select(
-            Ticket.id,
-            Ticket.service,
-            Ticket.priority,
-            Ticket.issued_at,
-            Ticket.dentist,
-            Ticket.label,
-        )
+        key = None if services is None else tuple(services)
+        if key not in _LINES:
+            _LINES[key] = Prepared(
+                lambda day: self._waiting_rows(key, day).select(
+                    Ticket.id,
+                    Ticket.service,
+                    Ticket.priority,
+                    Ticket.issued_at,
+                    Ticket.dentist,
+                    Ticket.label,
+                ),
+                1,
+            )
         # Every event reads the whole line: peewee's model rows and its
         # strptime for each date cost ten times the query, so read plain rows.
-        cursor = database.execute_sql(*query.sql())
+        cursor = _LINES[key].execute(self.today())
         parse = datetime.fromisoformat
         return [
             (rules.Waiting(id_, service, priority, parse(issued), dentist), label)
@@ -662,18 +660,8 @@ class Queue:
         """Count the waiting tickets of the same service that go before this one."""
         if ticket.state != "waiting":
             return 0
-        earlier = (Ticket.issued_at < ticket.issued_at) | (
-            (Ticket.issued_at == ticket.issued_at) & (Ticket.id < ticket.id)
-        )
-        per_priority = (
-            self._waiting_rows([ticket.service])
-            .select(
-                Ticket.priority,
-                fn.COUNT(Ticket.id),
-                fn.SUM(Case(None, [(earlier, 1)], 0)),
-            )
-            .group_by(Ticket.priority)
-            .tuples()
+        per_priority = _AHEAD.execute(
+            self.today(), ticket.service, ticket.issued_at, ticket.issued_at, ticket.id
         )
         # The same order as rules.order_key: class first, then issue time.
         mine = rules.RANK[ticket.priority]
@@ -904,7 +892,7 @@ class Queue:
 
     def ahead(self, ticket: TicketView) -> int:
         with reading():
-            return self._ahead(Ticket.get_by_id(ticket.id))
+            return self._ahead(_BY_ID.rows(Ticket, ticket.id)[0])
 
     def ticket(self, ticket_id: int) -> TicketView:
         """Return one ticket by its id, or refuse."""
@@ -969,6 +957,47 @@ _CURRENT = Prepared(
         .limit(1)
     ),
     1,
+)
+_BY_KEY = Prepared(lambda key: Ticket.select().where(Ticket.request_key == key), 1)
+_LAST_NUMBER = Prepared(
+    lambda day, series: Ticket.select(fn.MAX(Ticket.number)).where(
+        (Ticket.day == day) & (Ticket.series == series)
+    ),
+    2,
+)
+_DENTIST = Prepared(lambda id_: Dentist.select().where(Dentist.id == id_), 1)
+_STREAK = Prepared(
+    lambda streak, id_: Dentist.update(priority_streak=streak).where(Dentist.id == id_),
+    2,
+)
+_LINES: dict[tuple[str, ...] | None, Prepared] = {}
+_AHEAD = Prepared(
+    lambda day, service, issued, same_issued, id_: (
+        Ticket.select(
+            Ticket.priority,
+            fn.COUNT(Ticket.id),
+            fn.SUM(
+                Case(
+                    None,
+                    [
+                        (
+                            (Ticket.issued_at < issued)
+                            | ((Ticket.issued_at == same_issued) & (Ticket.id < id_)),
+                            1,
+                        )
+                    ],
+                    0,
+                )
+            ),
+        )
+        .where(
+            (Ticket.day == day)
+            & (Ticket.state == "waiting")
+            & (Ticket.service == service)
+        )
+        .group_by(Ticket.priority)
+    ),
+    5,
 )
 _MOVES: dict[tuple[str, ...], Prepared] = {}
 
