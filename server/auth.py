@@ -14,7 +14,7 @@ from flask import abort, g, request, session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from server.config import Config
-from server.db import reading, writing
+from server.db import Prepared, reading, writing
 from server.errors import AuthError
 from server.models import Dentist, StaffUser, utcnow
 
@@ -208,6 +208,12 @@ def end_staff_sessions(user_id: int) -> None:
         ).execute()
 
 
+# Every tablet request checks its sign-in: compiled once (see db.Prepared).
+_ACTIVE_DENTIST = Prepared(
+    lambda id_: Dentist.select().where((Dentist.id == id_) & Dentist.active), 1
+)
+
+
 def signed_in_dentist() -> str | None:
     """Return the tablet's dentist while their sign-in is still valid."""
     from server.hub import hub
@@ -217,7 +223,8 @@ def signed_in_dentist() -> str | None:
         return None
     if "navbat_dentist" not in g:
         with reading():
-            row = Dentist.get_or_none((Dentist.id == dentist_id) & Dentist.active)
+            rows = _ACTIVE_DENTIST.rows(Dentist, dentist_id)
+        row = rows[0] if rows else None
         valid = (
             row is not None
             and row.session_epoch == session.get("epoch")
