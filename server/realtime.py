@@ -148,6 +148,7 @@ class Broadcaster:
                 with app.app_context():
                     if counts_due:
                         self.send_counts()
+                        self._let_calls_through()
                     if lines_due:
                         self.send_lines()
             except Exception:
@@ -169,6 +170,15 @@ class Broadcaster:
                 service_stream(service_id), "line", dict(line, service=service_id)
             )
             self._sent_lines[service_id] = line
+            self._let_calls_through()
+
+    def _let_calls_through(self) -> None:
+        """Let the phones' writers send what is queued, and a waiting call go next.
+
+        The hub reads new requests only between such turns: a call sent
+        during a flush waits for one service's line, not for all of them.
+        """
+        self.socketio.sleep(0)
 
     def send_rooms(self) -> None:
         """Tell the display and staff which rooms are closed for a break."""
