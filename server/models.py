@@ -1,4 +1,4 @@
-"""Tables: dentists' credentials, staff users, tickets, their event log, print jobs."""
+"""Tables: dentists, staff users, tickets and their log, print jobs, patients."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from peewee import (
     BooleanField,
     CharField,
+    DateField,
     DateTimeField,
     FloatField,
     ForeignKeyField,
@@ -117,7 +118,97 @@ class PrintJob(BaseModel):
     failing_since = FloatField(null=True)
 
 
-TABLES = (Dentist, StaffUser, Ticket, TicketEvent, PrintJob)
+class Patient(BaseModel):
+    """A patient's card; its number is P- and the id, padded (P-000123)."""
+
+    first_name = CharField(max_length=64)  # as typed, apostrophe forms included
+    last_name = CharField(max_length=64)
+    birth_date = DateField(null=True)
+    phone = CharField(max_length=20, null=True, index=True)  # E.164
+    email = CharField(max_length=254, default="")
+    lang = CharField(max_length=2, default="uz")
+    condition = TextField(default="")  # the dental condition, in staff's words
+    notes = TextField(default="")
+    category = CharField(max_length=16, default="new")  # new, returning
+    flags = TextField(default="")  # risk flag codes, comma-separated
+    sms_consent = BooleanField(default=False)
+    email_consent = BooleanField(default=False)
+    # Script-neutral keys ("karimov ali", "ali karimov") for search and duplicates.
+    name_key = CharField(max_length=140, default="", index=True)
+    name_key_reversed = CharField(max_length=140, default="", index=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    # Deleted on request: identity wiped, anonymous history kept.
+    deleted_at = DateTimeField(null=True)
+    # Merged into another card: this row only redirects there.
+    merged_into = ForeignKeyField("self", null=True, backref="merged_cards")
+
+
+class RiskFlag(BaseModel):
+    """A risk flag the clinic added to the built-in ones, named in each language."""
+
+    code = CharField(primary_key=True, max_length=32)
+    name_uz = CharField(max_length=64)
+    name_ru = CharField(max_length=64)
+    name_en = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+
+
+class Visit(BaseModel):
+    """A ticket linked to a patient's card: the service given, the dentist's note."""
+
+    patient = ForeignKeyField(Patient, backref="visits")
+    ticket = ForeignKeyField(Ticket, unique=True, backref="visit")
+    source = CharField(max_length=16)  # "staff" or "kiosk" (the patient's phone)
+    note = TextField(default="")
+    actor = CharField(max_length=64)
+    at = DateTimeField(default=utcnow)
+
+
+class Payment(BaseModel):
+    """Money a patient paid: whole so'm, by cash, card or transfer."""
+
+    patient = ForeignKeyField(Patient, backref="payments")
+    amount = IntegerField()
+    method = CharField(max_length=16)
+    day = CharField(max_length=10, index=True)  # clinic day, for the takings
+    note = CharField(max_length=200, default="")
+    actor = CharField(max_length=64)
+    at = DateTimeField(default=utcnow)
+
+
+class Complaint(BaseModel):
+    """A complaint the patient made, written down by reception or the dentist."""
+
+    patient = ForeignKeyField(Patient, backref="complaints")
+    text = TextField()
+    actor = CharField(max_length=64)
+    at = DateTimeField(default=utcnow)
+
+
+class PatientAudit(BaseModel):
+    """One line of a card's audit log: who viewed or changed it, when, what."""
+
+    patient = ForeignKeyField(Patient, backref="audit")
+    action = CharField(max_length=24)
+    detail = CharField(max_length=200, default="")  # field names, never values
+    actor = CharField(max_length=64)
+    at = DateTimeField(default=utcnow)
+
+
+TABLES = (
+    Dentist,
+    StaffUser,
+    Ticket,
+    TicketEvent,
+    PrintJob,
+    Patient,
+    RiskFlag,
+    Visit,
+    Payment,
+    Complaint,
+    PatientAudit,
+)
 
 
 def create_tables() -> None:
