@@ -25,6 +25,7 @@ from server.models import (
     PatientAudit,
     Payment,
     RiskFlag,
+    StaffUser,
     Ticket,
     Visit,
 )
@@ -261,7 +262,7 @@ class Registry:
                 .where(Visit.patient == patient_id)
                 .order_by(Ticket.issued_at.desc())
             )
-            return {
+            history = {
                 "visits": [_visit(v) for v in visits],
                 "payments": [
                     {
@@ -295,6 +296,30 @@ class Registry:
                     .order_by(PatientAudit.id.desc())
                 ],
             }
+            self._name_actors(history)
+        return history
+
+    def _name_actors(self, history: dict) -> None:
+        """Add who each actor is ("Dilnoza K.", a dentist's name) beside its id."""
+        rows = [row for part in history.values() for row in part]
+        staff_ids = {
+            int(row["actor"][6:])
+            for row in rows
+            if row["actor"].startswith("staff:") and row["actor"][6:].isdigit()
+        }
+        staff = {
+            f"staff:{u.id}": u.full_name or u.username
+            for u in StaffUser.select().where(StaffUser.id.in_(list(staff_ids)))
+        }
+        for row in rows:
+            actor = row["actor"]
+            dentist = self.config.dentist(actor.removeprefix("dentist:"))
+            if actor in staff:
+                row["who"] = staff[actor]
+            elif actor.startswith("dentist:") and dentist is not None:
+                row["who"] = dentist.name
+            else:
+                row["who"] = actor
 
     def search(self, query: object, limit: int = SEARCH_LIMIT) -> list[dict]:
         """Find cards by number, phone (any typed form) or name in either script."""
