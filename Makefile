@@ -30,6 +30,7 @@ format: $(DEV)
 # BENCH_ARGS passes flags to the hub bench, e.g. make bench BENCH_ARGS="--profile".
 bench: $(DEV) $(ASSETS)
 	$(PY) bench/print_render.py
+	$(PY) bench/patient_search.py
 	$(PY) bench/estimate_replay.py
 	$(PY) bench/hub_latency.py $(BENCH_ARGS)
 

@@ -157,7 +157,9 @@ class Patient(BaseModel):
     # Deleted on request: identity wiped, anonymous history kept.
     deleted_at = DateTimeField(null=True)
     # Merged into another card: this row only redirects there.
-    merged_into = ForeignKeyField("self", null=True, backref="merged_cards")
+    merged_into = ForeignKeyField(
+        "self", null=True, backref="merged_cards", index=False
+    )
 
 
 class RiskFlag(BaseModel):
