@@ -95,3 +95,6 @@ def users():
         page_data=page_data(lang, dentists=dentists, roles=list(auth.ROLES)),
         dentists=dentists,
     )
+
+
+from reception import patients  # noqa: E402, F401  (adds the patient pages)

@@ -321,27 +321,40 @@ class Registry:
             else:
                 row["who"] = actor
 
-    def search(self, query: object, limit: int = SEARCH_LIMIT) -> list[dict]:
-        """Find cards by number, phone (any typed form) or name in either script."""
+    def search(
+        self, query: object, limit: int = SEARCH_LIMIT, dentist: str | None = None
+    ) -> list[dict]:
+        """Find cards by number, phone (any typed form) or name in either script.
+
+        With a dentist, only the patients on that dentist's tickets are found.
+        """
         if not isinstance(query, str) or not query.strip():
             raise InputError("field_missing", "query")
         text = query.strip()[:100]
         with reading():
-            rows = self._search_rows(text, limit)
+            cards = _active()
+            if dentist is not None:
+                treated = (
+                    Visit.select(Visit.patient)
+                    .join(Ticket)
+                    .where(Ticket.dentist == dentist)
+                )
+                cards = cards.where(Patient.id.in_(treated))
+            rows = self._search_rows(cards, text, limit)
             return [self._summary(p) for p in rows]
 
-    def _search_rows(self, text: str, limit: int) -> list[Patient]:
+    def _search_rows(self, cards, text: str, limit: int) -> list[Patient]:
         digits = re.sub(r"\D", "", text)
         looks_numeric = not re.search(r"[^\d\s()+\-.]", text)
         number = parse_number(text)
         if number is not None and (len(digits) <= 6 or text[:1] in "Pp"):
-            return list(_active().where(Patient.id == number))
+            return list(cards.where(Patient.id == number))
         if looks_numeric and len(digits) >= 7:
             try:
                 phone = phones.normalize(text, "query")
             except InputError:
                 return []
-            return list(_active().where(Patient.phone == phone).limit(limit))
+            return list(cards.where(Patient.phone == phone).limit(limit))
 
         key = names.name_key(text)
         if len(key) < MIN_NAME_QUERY:
@@ -352,8 +365,7 @@ class Registry:
         found: dict[int, Patient] = {}
         for column in (Patient.name_key, Patient.name_key_reversed):
             rows = (
-                _active()
-                .where((column >= low) & (column < high))
+                cards.where((column >= low) & (column < high))
                 .order_by(column)
                 .limit(limit)
             )
