@@ -78,6 +78,7 @@ def page():
             "reception.",
             "state.",
             "priority.",
+            "patients.",
             services={s.id: s.name[lang] for s in config.services},
             rooms={r.id: r.name[lang] for r in config.rooms},
         ),

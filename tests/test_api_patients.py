@@ -454,3 +454,34 @@ def test_a_dentist_finds_only_their_own_patients(app, client):
 
     assert [p["number"] for p in found] == [mine]
     assert client.get("/api/v1/patients?q=Qodirova").get_json()["patients"] != found
+
+
+@pytest.mark.parametrize("lang", ["uz", "ru", "en"])
+def test_the_patient_pages_render_in_each_language(app, client, lang):
+    from server.i18n import translate
+
+    headers = sign_in_staff(client, "receptionist")
+    number = register(client, headers)["number"]
+    pages = {
+        "/reception/patients": "patients.search_label",
+        "/reception/patients/new": "patients.register_title",
+        f"/reception/patients/{number}": "patients.visits",
+        f"/reception/patients/{number}/edit": "patients.first_name",
+    }
+
+    for path, key in pages.items():
+        answer = client.get(f"{path}?lang={lang}")
+        html = answer.get_data(as_text=True)
+        assert answer.status_code == 200, path
+        assert f'<html lang="{lang}">' in html and translate(lang, key) in html, path
+    # The list of cards comes from the API, never in the page itself.
+    assert NAME[1] not in client.get(f"/reception/patients/{number}").get_data(True)
+
+
+def test_a_dentist_has_no_registration_page(app):
+    client = app.test_client()
+    sign_in_staff(client, "dentist", "karimova")
+
+    assert client.get("/reception/patients").status_code == 200
+    assert client.get("/reception/patients/new").status_code == 403
+    assert app.test_client().get("/reception/patients").status_code == 401

@@ -108,6 +108,8 @@
     el.transfer.disabled = acting || !allowed("transfer");
     el.reprint.disabled = acting || !(state && state.current);
     renderWaiting();
+    // The current patient's card, if linked (current_patient.js).
+    document.dispatchEvent(new CustomEvent("navbat:current", { detail: current }));
   }
 
   function renderWaiting() {

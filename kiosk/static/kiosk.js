@@ -43,6 +43,7 @@
   let waiting = {};
   let busy = false;
   let countdown = null;
+  let held = false; // the phone step is open: the result screen stays
   let errorTimer = null;
   let priorityTimer = null;
   let priorityOn = false;
@@ -257,6 +258,10 @@
     el.ok.textContent = t("kiosk.done");
     el.start.hidden = true;
     el.result.hidden = false;
+    // The optional phone step (phone_link.js) offers itself on the result.
+    document.dispatchEvent(
+      new CustomEvent("navbat:ticket", { detail: { token: answer.ticket.token, lang } }),
+    );
     if (answer.printer === "none") {
       el.printer.textContent = "";
       startCountdown(RESULT_SECONDS);
@@ -300,6 +305,7 @@
   }
 
   function startCountdown(seconds) {
+    if (held) return;
     let left = seconds;
     const tick = () => {
       el.closes.textContent = t("kiosk.closes_in", { seconds: left });
@@ -312,6 +318,8 @@
 
   function backToStart() {
     clearInterval(countdown);
+    held = false;
+    document.dispatchEvent(new CustomEvent("navbat:start"));
     el.result.hidden = true;
     el.start.hidden = false;
     const switched = lang !== data.default_language;
@@ -341,6 +349,15 @@
   }
   if (el.priority) el.priority.addEventListener("click", togglePriority);
   el.ok.addEventListener("click", backToStart);
+  // While the patient types their phone, the result screen does not close.
+  document.addEventListener("navbat:hold", () => {
+    held = true;
+    clearInterval(countdown);
+  });
+  document.addEventListener("navbat:release", () => {
+    held = false;
+    startCountdown(RESULT_SECONDS);
+  });
   el.result.addEventListener("click", (event) => {
     if (event.target === el.result) backToStart();
   });
