@@ -7,6 +7,8 @@
   const t = (key, params) => Navbat.t(data.strings, key, params);
   const tickets = document.getElementById("tickets");
   const notice = document.getElementById("notice");
+  // A patient linking a ticket at the kiosk sends no queue event: look again.
+  const REFRESH_MS = 5000;
   let links = {}; // ticket label -> {id, patient}
   let asking = null;
   let linking = null; // the ticket the dialog links
@@ -36,7 +38,11 @@
       const label = tr.dataset.ticket;
       const link = links[label];
       const bar = tr.querySelector(".desk-actions");
-      if (!link || !bar || bar.querySelector(".patient-link")) continue;
+      if (!link || !bar) continue;
+      const wanted = link.patient ? link.patient.number : "";
+      const shown = bar.querySelector(".patient-link");
+      if (shown && shown.dataset.number === wanted) continue;
+      if (shown) shown.remove();
       let node;
       if (link.patient) {
         node = document.createElement("a");
@@ -50,6 +56,7 @@
         node.textContent = t("patients.link");
         node.addEventListener("click", () => open(label, link.id));
       }
+      node.dataset.number = wanted;
       bar.prepend(node);
     }
   }
@@ -118,7 +125,6 @@
       notice.textContent = t("patients.linked", { ticket: linking.label, number });
       notice.className = "notice";
       notice.hidden = false;
-      for (const bar of tickets.querySelectorAll(".patient-link")) bar.remove();
       await refresh();
     } catch (err) {
       Navbat.formError(form, err);
@@ -141,4 +147,7 @@
     refreshSoon();
   }).observe(tickets, { childList: true });
   refresh();
+  setInterval(() => {
+    if (!document.hidden) refresh();
+  }, REFRESH_MS);
 })();
