@@ -138,10 +138,22 @@
     if (el.audit) {
       el.audit.replaceChildren(
         ...p.audit.map((a) =>
-          row(when.format(new Date(a.at)), a.who, t("patients.action_" + a.action, { detail: a.detail })),
+          row(when.format(new Date(a.at)), a.who, t("patients.action_" + a.action, { detail: detail(a) })),
         ),
       );
     }
+  }
+
+  // The audit line names fields and methods by code: say them in words.
+  function detail(line) {
+    if (line.action === "updated") {
+      return line.detail
+        .split(", ")
+        .map((field) => t("patients." + field))
+        .join(", ");
+    }
+    if (line.action === "payment_added") return t("patients.method_" + line.detail);
+    return line.detail;
   }
 
   async function load() {
