@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 
 import pytest
 
 from server.api import error_message
-from server.db import reading, writing
+from server.db import database, reading, writing
 from server.errors import InputError
 from server.models import Complaint, Patient, PatientAudit, Payment, Ticket, Visit
 from server.patients import DuplicatesFound, PatientError, Registry, parse_number
@@ -553,3 +554,56 @@ def test_the_kiosk_links_nothing_unless_one_card_matches(hub, config, phone):
     assert registry.link_by_phone(token, phone) is None
 
     assert registry.patient_of_ticket(ticket) is None
+
+
+# -- fast and quiet ----------------------------------------------------------------
+
+
+def search_plans(registry, query: str, caplog) -> list[str]:
+    """Run a search; return SQLite's plan for each SELECT on the patient table."""
+    with caplog.at_level(logging.DEBUG, logger="peewee"):
+        registry.search(query)
+    statements = [
+        record.msg
+        for record in caplog.records
+        if record.name == "peewee" and isinstance(record.msg, tuple)
+    ]
+    plans = []
+    with reading():
+        for sql, params in statements:
+            if sql.startswith("SELECT") and '"patient"' in sql:
+                rows = database.execute_sql("EXPLAIN QUERY PLAN " + sql, params)
+                plans.append(" ".join(str(row[-1]) for row in rows))
+    return plans
+
+
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        ("Karimov", "patient_name_key"),
+        ("Каримов Али", "patient_name_key"),
+        ("90 123-45-67", "patient_phone"),
+    ],
+)
+def test_search_reads_an_index_never_the_whole_table(people, caplog, query, index):
+    plans = search_plans(people, query, caplog)
+
+    assert plans and all("SCAN" not in plan for plan in plans), plans
+    assert any(index in plan for plan in plans), plans
+
+
+def test_the_log_never_names_a_patient(registry, hub, caplog):
+    with caplog.at_level(logging.DEBUG, logger="server"):
+        number = register(registry, first_name="Zebiniso", last_name="Qodirova")
+        registry.search("Qodirova")
+        ticket, token = kiosk_ticket(hub)
+        Registry(registry.config, clock=hub.queue.clock).link_by_phone(
+            token, "90 123 45 67"
+        )
+        registry.merge(number["number"], register(registry)["number"], STAFF)
+        registry.delete(number["number"], STAFF)
+
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "P-000001" in logged
+    for secret in ("Zebiniso", "Qodirova", "Karimov", "901234567", "123 45 67"):
+        assert secret not in logged
