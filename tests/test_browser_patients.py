@@ -210,6 +210,12 @@ def test_receptionist_registers_finds_and_links_a_patient(devices: Devices, hub)
     expect(patient.locator(".risk")).to_have_text(
         [UZ["flag.allergies"], UZ["flag.anticoagulants"]]
     )
+    # The patient sits beside the number: Call next does not move for it.
+    call_next = tablet.locator('[data-action="call-next"]')
+    with_patient = call_next.bounding_box()
+    patient.evaluate("box => { box.hidden = true; }")
+    assert call_next.bounding_box() == with_patient
+    patient.evaluate("box => { box.hidden = false; }")
     expect(display.locator("#call-number")).to_have_text(label, timeout=LIVE)
     assert LAST not in display.locator("body").inner_text()
 

@@ -102,8 +102,8 @@
   function renderHistory(p) {
     el.noVisits.hidden = p.visits.length > 0;
     el.visits.replaceChildren(
-      ...p.visits.map((v) =>
-        row(
+      ...p.visits.map((v) => {
+        const tr = row(
           Navbat.clinicDate(v.day),
           v.label,
           data.services[v.service] || v.service,
@@ -112,8 +112,12 @@
           [t(v.source === "kiosk" ? "patients.visit_kiosk" : "patients.visit_staff"), v.note]
             .filter(Boolean)
             .join(" · "),
-        ),
-      ),
+        );
+        const tools = cell("");
+        if (!p.deleted) tools.append(noteButton(v, tr));
+        tr.append(tools);
+        return tr;
+      }),
     );
     if (el.payments) {
       el.noPayments.hidden = p.payments.length > 0;
@@ -154,6 +158,46 @@
     }
     if (line.action === "payment_added") return t("patients.method_" + line.detail);
     return line.detail;
+  }
+
+  // The dentist's (or reception's) note on one visit, written in place.
+  function noteButton(visit, tr) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn";
+    button.textContent = t("patients.write_note");
+    button.addEventListener("click", () => {
+      const form = document.createElement("form");
+      form.className = "visit-note";
+      form.noValidate = true;
+      form.innerHTML = '<textarea name="note" rows="2" maxlength="2000"></textarea>' +
+        '<p class="notice notice-error" role="alert" hidden></p>' +
+        '<button class="btn btn-primary" type="submit"></button>';
+      form.elements.note.value = visit.note;
+      form.elements.note.setAttribute("aria-label", t("patients.write_note"));
+      form.querySelector("button").textContent = t("patients.save_note");
+      form.addEventListener("submit", async (event) => {
+        event.preventDefault();
+        try {
+          await Navbat.api("POST", `${path}/visits/${visit.ticket_id}/note`, {
+            note: form.elements.note.value,
+          });
+          notify(t("patients.note_saved", { ticket: visit.label }), false);
+          await load();
+        } catch (err) {
+          Navbat.formError(form, err);
+        }
+      });
+      const holder = document.createElement("td");
+      holder.colSpan = tr.children.length;
+      holder.append(form);
+      const editor = document.createElement("tr");
+      editor.append(holder);
+      tr.after(editor);
+      button.disabled = true;
+      form.elements.note.focus();
+    });
+    return button;
   }
 
   async function load() {

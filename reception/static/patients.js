@@ -154,6 +154,31 @@
     }
   }
 
+  // The admin adds a risk flag of the clinic's own, named in each language.
+  const flagForm = document.getElementById("flag-form");
+  if (flagForm) {
+    flagForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      Navbat.clearFormError(flagForm);
+      const f = flagForm.elements;
+      try {
+        const answer = await Navbat.api("POST", "/patients/flags", {
+          code: f.code.value.trim(),
+          names: { uz: f.name_uz.value, ru: f.name_ru.value, en: f.name_en.value },
+        });
+        const li = document.createElement("li");
+        li.append(...Navbat.riskList([answer.flag.code], { [answer.flag.code]: answer.flag.name[data.lang] }));
+        document.getElementById("clinic-flags").append(li);
+        flagForm.reset();
+        const notice = document.getElementById("flag-notice");
+        notice.textContent = t("patients.flag_added", { flag: answer.flag.name[data.lang] });
+        notice.hidden = false;
+      } catch (err) {
+        Navbat.formError(flagForm, err);
+      }
+    });
+  }
+
   if (el.q.value.trim()) search();
   loadTakings();
 })();
