@@ -16,7 +16,7 @@ import threading
 import time
 from datetime import timedelta
 
-from flask import abort, g, request, session
+from flask import abort, g, redirect, request, session, url_for
 from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -367,6 +367,8 @@ def roles_required(*roles: str, tablet: bool = False):
 
 def _refuse(status: int) -> None:
     if not request.path.startswith("/api/"):
+        if status == 401:  # a page: sign in first, then come back here
+            abort(redirect(url_for("reception.page", next=request.full_path)))
         abort(status)
     if status == 401:
         raise AuthError("sign_in_staff", 401)

@@ -484,4 +484,6 @@ def test_a_dentist_has_no_registration_page(app):
 
     assert client.get("/reception/patients").status_code == 200
     assert client.get("/reception/patients/new").status_code == 403
-    assert app.test_client().get("/reception/patients").status_code == 401
+    signed_out = app.test_client().get("/reception/patients")
+    assert signed_out.status_code == 302
+    assert signed_out.location.startswith("/reception/?next=")

@@ -39,10 +39,12 @@ def sign_in_with_form(page: Page, username: str, password: str) -> None:
 
 def test_admin_adds_a_receptionist_who_signs_in(surfaces: Surfaces):
     hub = surfaces.hub
-    admin = surfaces.open("/reception/?lang=en", DESK)
+    # A bookmark to the staff page: sign in first, then land on it.
+    admin = surfaces.open("/reception/users?lang=en", DESK)
     sign_in_with_form(admin, "admin", hub.credentials()["admin"])
-    expect_live(admin)
-    admin.get_by_role("link", name=EN["staff.menu_users"]).click()
+    expect(admin.get_by_role("link", name=EN["staff.menu_users"])).to_have_attribute(
+        "aria-current", "page", timeout=LIVE
+    )
 
     form = admin.locator("#user-form")
     form.get_by_label(EN["staff.username"]).fill("no")
