@@ -11,6 +11,7 @@ from flask import Flask, request, session
 from jinja2 import pass_context
 
 from server import config as config_module
+from server.booking import Bookings, seed_demo_schedule
 from server.config import Config
 from server.db import open_sqlite
 from server.engine import Queue, sync_dentists
@@ -50,6 +51,7 @@ def create_app(config: Config | None = None) -> Flask:
     sync_dentists(config)
 
     queue = Queue(config)
+    seed_demo_schedule(config)
     url = public_url(config.clinic.public_url, config.server.host, config.server.port)
     broadcaster = Broadcaster(socketio)
     spool = Spool(
@@ -58,7 +60,9 @@ def create_app(config: Config | None = None) -> Flask:
         ticket_url=lambda token: f"{url}/t/{token}",
         on_change=lambda state: broadcaster.send(STAFF, "printer", state),
     )
-    app.extensions["navbat"] = Hub(config, queue, spool, broadcaster, url)
+    app.extensions["navbat"] = Hub(
+        config, queue, spool, broadcaster, url, Bookings(config, queue)
+    )
 
     _register_blueprints(app)
     _register_page_helpers(app, config)

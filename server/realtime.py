@@ -137,6 +137,8 @@ def housekeeping(app, interval: float = 30.0) -> None:
             with app.app_context():
                 the_hub = hub()
                 the_hub.publish(the_hub.queue.roll_day())
+                if the_hub.bookings.mark_missed():
+                    the_hub.broadcaster.send(STAFF, "appointments", {})
                 the_hub.broadcaster.send_lines()
         except Exception:
             logger.exception("housekeeping failed; trying again shortly")
