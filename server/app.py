@@ -15,6 +15,7 @@ from server.booking import Bookings, seed_demo_schedule
 from server.config import Config
 from server.db import open_sqlite
 from server.engine import Queue, sync_dentists
+from server.errors import HubError
 from server.hub import Hub, page_language
 from server.i18n import LANGUAGE_NAMES, translate
 from server.models import create_tables
@@ -64,6 +65,9 @@ def create_app(config: Config | None = None) -> Flask:
         config, queue, spool, broadcaster, url, Bookings(config, queue)
     )
 
+    from server.auth import login_manager
+
+    login_manager.init_app(app)
     _register_blueprints(app)
     _register_page_helpers(app, config)
     socketio.init_app(app, async_mode=config.server.async_mode)
@@ -77,10 +81,13 @@ def _register_blueprints(app: Flask) -> None:
     from phone import bp as phone_bp
     from reception import bp as reception_bp
     from server.api import bp as api_bp
+    from server.api import hub_error
+    from server.api_staff import bp as api_staff_bp
     from server.pages import bp as pages_bp
 
     for blueprint in (
         api_bp,
+        api_staff_bp,
         pages_bp,
         kiosk_bp,
         display_bp,
@@ -89,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
         reception_bp,
     ):
         app.register_blueprint(blueprint)
+    app.register_error_handler(HubError, hub_error)
 
 
 def _register_page_helpers(app: Flask, config: Config) -> None:

@@ -53,9 +53,25 @@ class StaffUser(BaseModel):
     username = CharField(unique=True, max_length=64)
     password_hash = CharField()
     role = CharField(max_length=16)  # admin, receptionist, dentist
+    full_name = CharField(max_length=64, default="")
+    # For the dentist role: which config.toml dentist this person is.
+    dentist = CharField(max_length=32, null=True)
+    # Deactivated accounts stay, so the history still names who did what.
     active = BooleanField(default=True)
     session_epoch = IntegerField(default=0)
     created_at = DateTimeField(default=utcnow)
+
+    # Flask-Login reads these four.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        # The epoch in the id makes a sign-out or reset end every old cookie.
+        return f"{self.id}:{self.session_epoch}"
 
 
 class Ticket(BaseModel):
