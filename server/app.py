@@ -82,12 +82,14 @@ def _register_blueprints(app: Flask) -> None:
     from reception import bp as reception_bp
     from server.api import bp as api_bp
     from server.api import hub_error
+    from server.api_schedule import bp as api_schedule_bp
     from server.api_staff import bp as api_staff_bp
     from server.pages import bp as pages_bp
 
     for blueprint in (
         api_bp,
         api_staff_bp,
+        api_schedule_bp,
         pages_bp,
         kiosk_bp,
         display_bp,
