@@ -440,12 +440,12 @@ class Bookings:
 
     def _check_changeable(self, row: Appointment, public: bool) -> None:
         if row.state != "booked":
-            raise BookingError("not_booked", code=format_code(row.code))
+            raise BookingError("not_booked", booking=format_code(row.code))
         lead = timedelta(minutes=self.settings.min_lead_minutes if public else 0)
         if self._local(row.starts_at) - lead < self.now():
             raise BookingError(
                 "too_late_to_change",
-                code=format_code(row.code),
+                booking=format_code(row.code),
                 minutes=self.settings.min_lead_minutes,
             )
 
@@ -538,7 +538,9 @@ class Bookings:
                 ticket = Ticket.get_by_id(row.ticket_id)
                 raise BookingError("already_checked_in", ticket=ticket.label)
             if row.state == "cancelled":
-                raise BookingError("appointment_cancelled", code=format_code(row.code))
+                raise BookingError(
+                    "appointment_cancelled", booking=format_code(row.code)
+                )
             starts = self._local(row.starts_at)
             if starts.date() != now.date():
                 raise BookingError(
