@@ -345,9 +345,11 @@ def roles_required(*roles: str, tablet: bool = False):
 
 
 def _refuse(status: int) -> None:
-    if request.path.startswith("/api/"):
-        raise AuthError("sign_in_staff" if status == 401 else "forbidden_role", status)
-    abort(status)
+    if not request.path.startswith("/api/"):
+        abort(status)
+    if status == 401:
+        raise AuthError("sign_in_staff", 401)
+    raise AuthError("forbidden_role", 403)
 
 
 def public(view):

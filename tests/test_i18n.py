@@ -215,7 +215,9 @@ def template_keys() -> set[str]:
     keys = set()
     for folder in CODE_DIRS:
         for path in (ROOT / folder).rglob("*.html"):
-            keys |= set(re.findall(r"""_\(\s*["']([\w.]+)["']""", path.read_text()))
+            keys |= set(
+                re.findall(r"""_\(\s*["']([\w.]+)["']\s*[,)]""", path.read_text())
+            )
     return keys
 
 

@@ -194,3 +194,39 @@ def test_refusals_speak_the_users_language(admin, lang):
     message = answer.get_json()["error"]["message"]
     assert "user name" not in message
     assert "dilnoza.k" in message
+
+
+def test_every_role_has_a_name_in_every_language():
+    from server import i18n
+    from server.auth import ROLES
+
+    for lang in i18n.LANGUAGES:
+        assert all(f"staff.role_{role}" in i18n.catalog(lang) for role in ROLES)
+
+
+@pytest.mark.parametrize(
+    ("who", "status"),
+    [("nobody", 401), ("receptionist", 403), ("dentist", 403), ("admin", 200)],
+)
+def test_the_staff_page_is_the_admins(app, who, status):
+    client = app.test_client()
+    if who != "nobody":
+        sign_in_staff(client, who, "karimova" if who == "dentist" else None)
+
+    answer = client.get("/reception/users?lang=ru")
+
+    assert answer.status_code == status
+    if status == 200:
+        page = answer.get_data(as_text=True)
+        assert "Учётные записи сотрудников" in page
+        assert 'href="/reception/users" aria-current="page"' in page
+
+
+def test_the_menu_shows_only_what_the_role_may_open(app):
+    client = app.test_client()
+    sign_in_staff(client, "receptionist")
+
+    page = client.get("/reception/?lang=en").get_data(as_text=True)
+
+    assert 'href="/reception/"' in page
+    assert "/reception/users" not in page

@@ -265,11 +265,6 @@
     refreshTimer = setTimeout(refreshTickets, 150);
   }
 
-  document.getElementById("sign-out").addEventListener("click", async () => {
-    await api("POST", "/staff/logout");
-    location.reload();
-  });
-
   Navbat.live({
     auth: { audience: "staff" },
     dot: el.dot,
