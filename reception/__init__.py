@@ -95,3 +95,7 @@ def users():
         page_data=page_data(lang, dentists=dentists, roles=list(auth.ROLES)),
         dentists=dentists,
     )
+
+
+# The desk's other parts add their pages to bp.
+from reception import schedule as _schedule  # noqa: E402, F401
