@@ -75,6 +75,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from booking import bp as booking_bp
     from dentist import bp as dentist_bp
     from display import bp as display_bp
     from kiosk import bp as kiosk_bp
@@ -96,6 +97,7 @@ def _register_blueprints(app: Flask) -> None:
         dentist_bp,
         phone_bp,
         reception_bp,
+        booking_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_error_handler(HubError, hub_error)
