@@ -92,7 +92,7 @@ def users():
     dentists = {d.id: d.name for d in hub().config.dentists}
     return render_template(
         "reception/users.html",
-        page_data=page_data(lang, dentists=dentists, roles=list(auth.ROLES)),
+        page_data=page_data(lang, dentists=dentists, roles=[RECEPTIONIST, DENTIST, ADMIN]),
         dentists=dentists,
     )
 

@@ -237,6 +237,9 @@ def take_signed_in(browser, base, lang, pins) -> None:
         browser, base, "desk", "/api/v1/staff/login", login, f"/reception/?lang={lang}"
     )
     page.screenshot(path=OUT / f"desk-signed-in-{lang}.png")
+    page.goto(f"{base}/reception/users?lang={lang}")
+    page.wait_for_timeout(500)
+    page.screenshot(path=OUT / f"desk-users-{lang}.png", full_page=True)
     context.close()
 
 
