@@ -153,7 +153,7 @@ def test_a_desk_change_needs_the_csrf_token(app, client, clinic):
     assert clinic.bookings.holidays() == []
 
 
-# -- the desk ---------------------------------------------------------------------------
+# -- the desk ------------------------------------------------------------------
 
 
 def test_desk_books_and_sees_the_day(client, clinic):
@@ -212,7 +212,7 @@ def test_desk_booking_errors_name_the_field(client, clinic, change, field):
     assert answer.get_json()["error"]["field"] == field
 
 
-# -- the public page ---------------------------------------------------------------------
+# -- the public page -----------------------------------------------------------
 
 
 def test_public_booking_move_and_cancel_by_code(client, clinic):
@@ -319,7 +319,7 @@ def test_the_booking_page_in_each_language(client, clinic, lang):
     assert f'<html lang="{lang}">' in page.get_data(as_text=True)
 
 
-# -- the kiosk ---------------------------------------------------------------------------
+# -- the kiosk -----------------------------------------------------------------
 
 
 def test_kiosk_check_in_by_phone(client, clinic):
