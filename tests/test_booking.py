@@ -468,3 +468,28 @@ def test_demo_schedule_is_seeded_once(tmp_path):
     with database.connection_context():
         assert WorkPlan.select().count() == len(config.dentists) * 6
     database.close()
+
+
+# -- config.toml's [booking] ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("booking", "key", "problem"),
+    [
+        ({"slot_step_minutes": 7}, "booking.slot_step_minutes", "must be one of"),
+        ({"days_ahead": 0}, "booking.days_ahead", "must be 1 to 366"),
+        ({"checkin_late_minutes": -1}, "booking.checkin_late_minutes", "0 to 240"),
+        ({"public": "yes"}, "booking.public", "must be true or false"),
+        ({"lookups_per_minute": 1.5}, "booking.lookups_per_minute", "whole number"),
+        ({"slots": 3}, "booking.slots", "unknown key"),
+    ],
+)
+def test_bad_booking_config_names_the_key(tmp_path, booking, key, problem):
+    path = write_config(tmp_path, booking=booking)
+
+    with pytest.raises(config_module.ConfigError) as caught:
+        config_module.load(path)
+
+    message = str(caught.value)
+    assert f"config.toml: {key}: " in message and problem in message, message
+    assert "\n" not in message
