@@ -406,6 +406,7 @@ def _limits() -> dict[str, RateLimit]:
 
 
 def _client() -> str:
+    # TODO: behind a reverse proxy, trust X-Forwarded-For for the client address.
     return request.remote_addr or "unknown"
 
 

@@ -163,7 +163,7 @@
   }
 
   function renderItem(item) {
-    const li = node("li", "sched-item sched-" + item.kind);
+    const li = node("li", "sched-item sched-" + (item.kind === "free" ? "slot" : item.kind));
     if (item.kind === "break") {
       li.textContent = `${timeOf(item.b[0])}–${timeOf(item.b[1])} ${t("schedule.break")}`;
     } else if (item.kind === "emergency") {
