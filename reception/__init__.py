@@ -92,7 +92,9 @@ def users():
     dentists = {d.id: d.name for d in hub().config.dentists}
     return render_template(
         "reception/users.html",
-        page_data=page_data(lang, dentists=dentists, roles=[RECEPTIONIST, DENTIST, ADMIN]),
+        page_data=page_data(
+            lang, dentists=dentists, roles=[RECEPTIONIST, DENTIST, ADMIN]
+        ),
         dentists=dentists,
     )
 

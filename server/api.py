@@ -306,6 +306,7 @@ def dentist_login():
     pin = text_field(data, "pin", max_len=12)
     epoch = auth.check_pin(dentist_id, pin)
     auth.start_session(dentist=dentist_id, epoch=epoch)
+    auth.tablet_touched()
     logger.info("dentist %s signed in on a tablet", dentist_id)
     return jsonify(ok=True, csrf=auth.csrf_token())
 
@@ -400,6 +401,13 @@ def dentist_transfer():
     )
     the_hub.publish(events)
     return jsonify(ticket=ticket.public())
+
+
+@bp.post("/dentist/awake")
+@auth.dentist_required
+def dentist_awake():
+    """Keep the tablet unlocked: the dentist touched it without acting."""
+    return "", 204
 
 
 @bp.post("/dentist/pause")

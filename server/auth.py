@@ -13,6 +13,7 @@ import logging
 import secrets
 import sys
 import threading
+import time
 from datetime import timedelta
 
 from flask import abort, g, request, session
@@ -249,7 +250,7 @@ def end_staff_sessions(user_id: int) -> None:
 
 
 def signed_in_dentist() -> str | None:
-    """Return the tablet's dentist while their sign-in is still valid."""
+    """Return the tablet's dentist while their sign-in is valid and not idle."""
     from server.hub import hub
 
     dentist_id = session.get("dentist")
@@ -262,9 +263,28 @@ def signed_in_dentist() -> str | None:
             row is not None
             and row.session_epoch == session.get("epoch")
             and hub().config.dentist(dentist_id) is not None
+            and not _tablet_idle(hub().config.server.tablet_lock_minutes)
         )
         g.navbat_dentist = dentist_id if valid else None
     return g.navbat_dentist
+
+
+def _tablet_idle(lock_minutes: int) -> bool:
+    return (
+        bool(lock_minutes) and time.time() - session.get("seen", 0) > lock_minutes * 60
+    )
+
+
+def tablet_touched() -> None:
+    """Note that the dentist used the tablet, which keeps it unlocked."""
+    session["seen"] = int(time.time())
+
+
+def locked_tablet_dentist() -> str | None:
+    """Return the dentist of a tablet that locked itself while idle, if any."""
+    if signed_in_dentist():
+        return None
+    return session.get("dentist")
 
 
 def current_staff() -> StaffUser | None:
@@ -311,6 +331,7 @@ def dentist_required(view):
             raise AuthError("sign_in_dentist", 401)
         if request.method != "GET":
             check_csrf()
+            tablet_touched()
         return view(*args, **kwargs)
 
     wrapper.navbat_roles = ((), True)

@@ -101,6 +101,8 @@ class ServerSettings:
     port: int = 5000
     async_mode: str = "eventlet"
     database: str = "var/navbat.sqlite3"
+    # A tablet untouched this long asks for its dentist's PIN again (0: never).
+    tablet_lock_minutes: int = 10
 
 
 @dataclass(frozen=True)
@@ -543,8 +545,14 @@ class _Checker:
                 "port": (int, 5000),
                 "async_mode": (str, "eventlet"),
                 "database": (str, "var/navbat.sqlite3"),
+                "tablet_lock_minutes": (int, 10),
             },
         )
+        if not 0 <= values["tablet_lock_minutes"] <= 720:
+            self.fail(
+                "server.tablet_lock_minutes",
+                f"{values['tablet_lock_minutes']} must be 0 (never) to 720 minutes",
+            )
         if values["async_mode"] not in ASYNC_MODES:
             self.fail(
                 "server.async_mode",

@@ -76,3 +76,25 @@ def test_admin_adds_a_receptionist_who_signs_in(surfaces: Surfaces):
     desk.reload()
     expect(desk.get_by_label(EN["reception.password"])).to_be_visible(timeout=LIVE)
     surfaces.check_clean()
+
+
+def test_an_untouched_tablet_returns_to_the_pin_pad(surfaces: Surfaces):
+    hub = surfaces.hub
+    context = surfaces.browser.new_context(viewport={"width": 1280, "height": 800})
+    surfaces.contexts.append(context)
+    page = context.new_page()
+    page.clock.install()
+    pin = hub.credentials()["karimova"]
+    login = {"dentist": "karimova", "pin": pin}
+    assert page.request.post(f"{hub.url}/api/v1/dentist/login", data=login).ok
+    page.goto(f"{hub.url}/dentist/?lang=en")
+    expect(page.locator(".call-next")).to_be_visible()
+    page.evaluate("window.__navbatNoReload = true")
+
+    page.clock.fast_forward("09:00")
+    page.mouse.click(5, 5)  # a touch: the tablet stays as it is
+    page.clock.fast_forward("09:00")
+    assert page.evaluate("window.__navbatNoReload === true")
+
+    page.clock.fast_forward("10:05")
+    page.wait_for_function("window.__navbatNoReload !== true", timeout=LIVE)

@@ -258,3 +258,17 @@ def test_each_language_has_the_same_files():
 
     assert names["en"], names
     assert names["uz"] == names["ru"] == names["en"]
+
+
+def test_every_printer_problem_has_words_for_staff():
+    from server.printing import STATUS_PROBLEMS
+
+    source = (ROOT / "server" / "printing.py").read_text(encoding="utf-8")
+    problems = STATUS_PROBLEMS | set(re.findall(r'"(send_failed)"', source))
+    assert "send_failed" in problems
+
+    for lang in i18n.LANGUAGES:
+        missing = [
+            p for p in problems if f"reception.problem_{p}" not in i18n.catalog(lang)
+        ]
+        assert missing == [], lang

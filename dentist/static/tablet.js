@@ -371,6 +371,29 @@
   });
   setInterval(refresh, 60000); // keeps the "waiting N min" lines current
 
+  // Untouched for the clinic's lock time, the tablet goes back to the PIN pad,
+  // so nobody passing by reads a patient's details. The hub keeps the same
+  // clock: a touch tells it (at most every 30 s) that someone is here.
+  const lockMs = data.lock_minutes * 60000;
+  let lastTouch = Date.now();
+  let lastAwake = Date.now();
+  document.addEventListener(
+    "pointerdown",
+    () => {
+      lastTouch = Date.now();
+      if (lastTouch - lastAwake > 30000) {
+        lastAwake = lastTouch;
+        api("POST", "/dentist/awake").catch(() => {});
+      }
+    },
+    true,
+  );
+  if (lockMs) {
+    setInterval(() => {
+      if (Date.now() - lastTouch >= lockMs) location.reload();
+    }, 5000);
+  }
+
   refresh();
   Navbat.live({
     auth: { audience: "staff" },

@@ -42,6 +42,7 @@ Navbat.api = async function (method, path, body) {
     location.reload();
     throw new Error("signed out");
   }
+  if (response.status === 204) return null;
   const json = await response.json();
   if (!response.ok) {
     // Forms point at the field named by the refusal.
