@@ -105,7 +105,7 @@ def schedule_day():
                 "services": list(dentist.services),
                 "plan": _plan_view(plan),
                 "appointments": [
-                    a.staff() for a in appointments if a.dentist == dentist.id
+                    _visible(a) for a in appointments if a.dentist == dentist.id
                 ],
                 "free": [slot_view(s) for s in free],
             }
@@ -117,6 +117,14 @@ def schedule_day():
         dentists=dentists,
         counts=bookings.counts(day),
     )
+
+
+def _visible(appointment: AppointmentView) -> dict:
+    """Show a dentist (the role) their own patients only; the desk sees all."""
+    staff = auth.current_staff()
+    if staff.role != auth.DENTIST or staff.dentist == appointment.dentist:
+        return appointment.staff()
+    return dict(appointment.public(), id=appointment.id)
 
 
 def _free(service_id, day, dentist) -> list[Slot]:
@@ -168,7 +176,7 @@ def schedule_week():
                 "day": day.isoformat(),
                 "plan": _plan_view(plan),
                 "appointments": [
-                    a.staff()
+                    _visible(a)
                     for a in appointments
                     if a.day == day.isoformat() and a.dentist == dentist.id
                 ],

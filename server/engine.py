@@ -185,7 +185,8 @@ class Queue:
                 earlier = Ticket.get_or_none(Ticket.request_key == request_key)
                 if earlier is not None:
                     return Issued(TicketView.of(earlier), self._ahead(earlier), False)
-            self._refuse_if_closed(service_id, priority)
+            if dentist_id is None:  # a booked visit keeps its time, not walk-in hours
+                self._refuse_if_closed(service_id, priority)
 
             ticket = self._new_ticket(service_id, kiosk_id, lang, request_key, priority)
             if dentist_id is not None:

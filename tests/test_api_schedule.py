@@ -347,3 +347,60 @@ def test_kiosk_check_in_by_phone(client, clinic):
     assert data["message"].startswith("Вы отмечены")
     assert set(data["appointment"]) >= {"code", "starts", "dentist"}
     assert "phone" not in data["appointment"]
+
+
+def test_a_dentist_sees_only_their_own_patients(app, clinic):
+    desk = app.test_client()
+    headers = sign_in_staff(desk, "receptionist")
+    book_as_desk(desk, headers, clinic, dentist="karimova")
+    book_as_desk(desk, headers, clinic, dentist="rahimov", phone="90 765 43 21")
+    client = app.test_client()
+    sign_in_staff(client, "dentist", "karimova")
+
+    day = client.get(f"/api/v1/schedule/day?day={tomorrow(clinic)}").get_json()
+
+    seen = {d["id"]: d["appointments"][0] for d in day["dentists"] if d["appointments"]}
+    assert seen["karimova"]["patient_name"] == "Olim Qodirov"
+    assert "patient_name" not in seen["rahimov"] and "phone" not in seen["rahimov"]
+
+
+def test_a_check_in_is_not_refused_by_walk_in_hours(tmp_path):
+    """A service that stopped taking walk-ins still takes its booked visits."""
+    from server import config as config_module
+    from server.app import create_app
+    from tests.conftest import base_raw_config
+
+    offset = 12 - datetime.now(UTC).hour
+    # Every service stopped issuing walk-in tickets minutes after midnight.
+    services = [
+        dict(s, opens="00:00", closes="00:05") for s in base_raw_config()["services"]
+    ]
+    path = write_config(
+        tmp_path,
+        server={"async_mode": "threading", "host": "127.0.0.1"},
+        clinic={"timezone": f"Etc/GMT{-offset:+d}"},
+        booking={"demo_schedule": False},
+        services=services,
+    )
+    config = config_module.load(path)
+    app = create_app(config)
+    hub = app.extensions["navbat"]
+    hub.bookings.set_week_plan(
+        "karimova", hub.bookings.today().weekday(), "00:00", "24:00", "1"
+    )
+    client = app.test_client()
+    headers = sign_in_staff(client, "receptionist")
+    slot = hub.bookings.first_free("checkup", "karimova")
+    appointment = book_as_desk(
+        client, headers, hub, start=slot.start.strftime("%Y-%m-%dT%H:%M")
+    )
+    assert (
+        client.post("/api/v1/tickets", json={"service": "checkup"}).status_code == 409
+    )
+
+    answer = client.post(
+        f"/api/v1/appointments/{appointment['id']}/check-in", headers=headers
+    )
+
+    assert answer.status_code == 201, answer.get_json()
+    database.close()
