@@ -29,6 +29,7 @@ OUT = ROOT / "var" / "screenshots"
 LANGUAGES = ("uz", "ru", "en")
 PHONE = {"width": 390, "height": 844}
 KIOSK = {"width": 1080, "height": 1920}
+LANDSCAPE = {"width": 1920, "height": 1080}
 TABLET = {"width": 1280, "height": 800}
 DESK = {"width": 1366, "height": 768}
 # (patient, phone, dentist, service): the first four come now, one each.
@@ -131,18 +132,18 @@ def take_booking(browser, base: str, lang: str) -> None:
     context.close()
 
 
-def take_kiosk(browser, base: str, lang: str, code: str) -> None:
-    page = browser.new_page(viewport=KIOSK)
+def take_kiosk(browser, base: str, lang: str, code: str, device="kiosk") -> None:
+    page = browser.new_page(viewport=KIOSK if device == "kiosk" else LANDSCAPE)
     page.goto(f"{base}/kiosk/lobby")
     page.click(f".kiosk-lang[data-lang={lang}]")
-    shoot(page, f"kiosk-start-{lang}")
+    shoot(page, f"{device}-start-{lang}")
     page.click("#checkin-open")
     for symbol in code.replace("-", ""):
         page.click(f'#keypad button:text-is("{symbol}")')
-    shoot(page, f"kiosk-checkin-{lang}")
+    shoot(page, f"{device}-checkin-{lang}")
     page.click("#checkin-submit")
-    page.wait_for_selector("#result:not([hidden])")
-    shoot(page, f"kiosk-checkin-result-{lang}")
+    page.wait_for_selector("#result:not([hidden]), #checkin-error:not([hidden])")
+    shoot(page, f"{device}-checkin-result-{lang}")
     page.close()
 
 
@@ -193,6 +194,8 @@ def main() -> int:
             )
             for index, lang in enumerate(LANGUAGES):
                 take_booking(browser, hub.url, lang)
+                if lang == "en":  # then portrait shows "already checked in"
+                    take_kiosk(browser, hub.url, lang, codes[3], "kiosk-landscape")
                 take_kiosk(browser, hub.url, lang, codes[index + 1])
                 take_desk(browser, hub.url, lang, pins)
                 take_tablet(browser, hub.url, lang, pins)
