@@ -404,3 +404,26 @@ def test_a_check_in_is_not_refused_by_walk_in_hours(tmp_path):
 
     assert answer.status_code == 201, answer.get_json()
     database.close()
+
+
+def test_housekeeping_marks_missed_appointments_and_tells_staff(app, clinic):
+    from server.realtime import socketio, tidy_up
+
+    desk = app.test_client()
+    headers = sign_in_staff(desk, "receptionist")
+    appointment = book_as_desk(desk, headers, clinic)
+    staff = socketio.test_client(
+        app, flask_test_client=desk, auth={"audience": "staff"}
+    )
+    staff.get_received()
+    with database.connection_context():
+        Appointment.update(
+            starts_at=datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=1)
+        ).where(Appointment.id == appointment["id"]).execute()
+
+    with app.app_context():
+        tidy_up()
+
+    assert clinic.bookings.find(appointment["id"]).state == "missed"
+    assert "appointments" in [m["name"] for m in staff.get_received()]
+    staff.disconnect()

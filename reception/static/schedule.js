@@ -541,6 +541,11 @@
     auth: { audience: "staff" },
     dot: el.dot,
     onSnapshot: refreshSoon,
-    handlers: { appointments: refreshSoon, queue: refreshSoon, rooms: () => {} },
+    handlers: {
+      appointments: refreshSoon,
+      queue: refreshSoon,
+      rooms: () => {},
+      printer: () => {}, // printers show on the Today page
+    },
   });
 })();
