@@ -157,7 +157,7 @@ def _plan_view(plan) -> dict | None:
 @bp.get("/schedule/week")
 @auth.roles_required(*READERS)
 def schedule_week():
-    """Return seven days of one dentist: plan, appointments, free slot count."""
+    """Return seven days of one dentist: plan, appointments and free slots."""
     bookings = hub().bookings
     config = hub().config
     dentist_id = request.args.get("dentist") or config.dentists[0].id
@@ -165,12 +165,15 @@ def schedule_week():
     if dentist is None:
         raise BookingError("unknown_dentist", 404, dentist=dentist_id)
     first = _day(request.args.get("start"), "start")
+    service_id = request.args.get("service") or None
+    if service_id not in dentist.services:
+        service_id = None
     appointments = bookings.appointments(first, first + timedelta(days=WEEK - 1))
     days = []
     for offset in range(WEEK):
         day = first + timedelta(days=offset)
         plan = bookings.day_plans(day).get(dentist.id)
-        free = _free(None, day, dentist) if plan else []
+        free = _free(service_id, day, dentist) if plan else []
         days.append(
             {
                 "day": day.isoformat(),

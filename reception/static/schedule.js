@@ -91,6 +91,7 @@
       } else {
         const dentist = el.dentist.value || data.own_dentist || data.dentists[0].id;
         const query = new URLSearchParams({ start: day || "", dentist });
+        if (service) query.set("service", service);
         const answer = await api("GET", "/schedule/week?" + query);
         today = answer.today;
         day = answer.days[0].day;
@@ -110,6 +111,7 @@
   // -- rendering ----------------------------------------------------------------
 
   function renderDay(answer) {
+    el.grid.dataset.view = "day";
     const shown = el.dentist.value
       ? answer.dentists.filter((d) => d.id === el.dentist.value)
       : answer.dentists;
@@ -126,6 +128,7 @@
   }
 
   function renderWeek(answer) {
+    el.grid.dataset.view = "week";
     el.grid.replaceChildren(
       ...answer.days.map((d) =>
         column(dayLabel(d.day), d.plan, d.appointments, d.free, answer.dentist),
