@@ -315,8 +315,9 @@ def add_exception():
     data = body()
     first = _day(text_field(data, "first_day"), "first_day")
     last = _day(text_field(data, "last_day", required=False) or first, "last_day")
+    dentist = text_field(data, "dentist")
     exception_id = hub().bookings.add_exception(
-        text_field(data, "dentist"),
+        dentist,
         first,
         last,
         text_field(data, "kind"),
@@ -326,19 +327,21 @@ def add_exception():
         text_field(data, "note", required=False, max_len=120) or "",
     )
     _announce()
-    return jsonify(id=exception_id), 201
+    affected = hub().bookings.booked_between(first, last, dentist)
+    return jsonify(id=exception_id, affected=affected), 201
 
 
 @bp.post("/schedule/holidays")
 @auth.roles_required(*DESK)
 def add_holiday():
     data = body()
+    day = _day(text_field(data, "day"), "day")
     holiday_id = hub().bookings.add_holiday(
-        _day(text_field(data, "day"), "day"),
-        text_field(data, "name", required=False, max_len=120) or "",
+        day, text_field(data, "name", required=False, max_len=120) or ""
     )
     _announce()
-    return jsonify(id=holiday_id), 201
+    affected = hub().bookings.booked_between(day, day)
+    return jsonify(id=holiday_id, affected=affected), 201
 
 
 @bp.post("/schedule/blocks")

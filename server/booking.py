@@ -654,6 +654,7 @@ class Bookings:
         if any(not (starts <= s and e <= ends) for s, e in pairs):
             raise InputError("break_outside_hours", "breaks")
 
+        # TODO: check a new weekly plan against saved changed-hours exceptions too.
         with writing():
             others = [p for p in self._weekly() if p.dentist != dentist_id]
             mine = schedule.WeeklyPlan(dentist_id, weekday, starts, ends, room, pairs)
@@ -766,6 +767,18 @@ class Bookings:
                     ends=b.hours.end.strftime("%H:%M"),
                 )
             day += timedelta(days=1)
+
+    def booked_between(self, first: date, last: date, dentist_id=None) -> int:
+        """Count active appointments on some days (to warn about a day off)."""
+        with reading():
+            query = Appointment.select().where(
+                (Appointment.day >= first.isoformat())
+                & (Appointment.day <= last.isoformat())
+                & (Appointment.state == "booked")
+            )
+            if dentist_id:
+                query = query.where(Appointment.dentist == dentist_id)
+            return query.count()
 
     def delete_exception(self, exception_id: int) -> None:
         with writing():

@@ -427,3 +427,21 @@ def test_housekeeping_marks_missed_appointments_and_tells_staff(app, clinic):
     assert clinic.bookings.find(appointment["id"]).state == "missed"
     assert "appointments" in [m["name"] for m in staff.get_received()]
     staff.disconnect()
+
+
+def test_a_day_off_over_booked_visits_says_how_many(client, clinic):
+    headers = sign_in_staff(client, "receptionist")
+    book_as_desk(client, headers, clinic, dentist="karimova")
+    day = tomorrow(clinic).isoformat()
+
+    off = client.post(
+        "/api/v1/schedule/exceptions",
+        json={"dentist": "karimova", "first_day": day, "kind": "off"},
+        headers=headers,
+    )
+    holiday = client.post(
+        "/api/v1/schedule/holidays", json={"day": day}, headers=headers
+    )
+
+    assert off.get_json()["affected"] == 1
+    assert holiday.get_json()["affected"] == 1

@@ -393,9 +393,14 @@
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
-        await api("POST", path, after ? after(formBody(form)) : formBody(form));
+        const answer = await api("POST", path, after ? after(formBody(form)) : formBody(form));
         showFormError(form, null);
-        tell(t("schedule.saved"));
+        // Appointments already booked on a new day off stay: reception calls them.
+        tell(
+          answer.affected
+            ? t("schedule.affected", { count: answer.affected })
+            : t("schedule.saved"),
+        );
         loadPlans();
         refresh();
       } catch (error) {
