@@ -37,6 +37,7 @@ bench: $(DEV) $(ASSETS)
 screenshots: $(DEV) $(ASSETS)
 	@scripts/ensure-chromium
 	$(PY) scripts/screenshots.py
+	$(PY) scripts/screenshots_booking.py
 
 reset-pin: $(RUNTIME)
 	@test -n "$(DENTIST)" || { echo "usage: make reset-pin DENTIST=<id from config.toml>"; exit 2; }

@@ -31,6 +31,15 @@ def page():
             "services": {s.id: s.name[lang] for s in config.services},
             "rooms": {r.id: r.name[lang] for r in config.rooms},
             "csrf": auth.csrf_token(),
-            "strings": strings(lang, "dentist.", "common.", "state.", "priority."),
+            "timezone": config.clinic.timezone,
+            "strings": strings(
+                lang,
+                "dentist.",
+                "common.",
+                "state.",
+                "priority.",
+                "agenda.",
+                "booking.state_",
+            ),
         },
     )

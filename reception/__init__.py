@@ -100,4 +100,6 @@ def users():
     )
 
 
-from reception import patients  # noqa: E402, F401  (adds the patient pages)
+# The desk's other parts add their pages to bp.
+from reception import patients as _patients  # noqa: E402, F401
+from reception import schedule as _schedule  # noqa: E402, F401

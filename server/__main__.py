@@ -179,6 +179,8 @@ def _show_addresses(hub, config) -> None:
     print(f"  {'Waiting-room TV:':18}{base}/display/")
     print(f"  {'Dentist tablet:':18}{base}/dentist/")
     print(f"  {'Staff sign-in:':18}{base}/reception/")
+    if config.booking.public:
+        print(f"  {'Booking page:':18}{base}/book/")
     print()
 
 

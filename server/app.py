@@ -11,6 +11,7 @@ from flask import Flask, request, session
 from jinja2 import pass_context
 
 from server import config as config_module
+from server.booking import Bookings, seed_demo_schedule
 from server.config import Config
 from server.db import open_sqlite
 from server.engine import Queue, sync_dentists
@@ -51,6 +52,7 @@ def create_app(config: Config | None = None) -> Flask:
     sync_dentists(config)
 
     queue = Queue(config)
+    seed_demo_schedule(config)
     url = public_url(config.clinic.public_url, config.server.host, config.server.port)
     broadcaster = Broadcaster(socketio)
     spool = Spool(
@@ -59,7 +61,9 @@ def create_app(config: Config | None = None) -> Flask:
         ticket_url=lambda token: f"{url}/t/{token}",
         on_change=lambda state: broadcaster.send(STAFF, "printer", state),
     )
-    app.extensions["navbat"] = Hub(config, queue, spool, broadcaster, url)
+    app.extensions["navbat"] = Hub(
+        config, queue, spool, broadcaster, url, Bookings(config, queue)
+    )
 
     from server.auth import login_manager
 
@@ -71,6 +75,7 @@ def create_app(config: Config | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from booking import bp as booking_bp
     from dentist import bp as dentist_bp
     from display import bp as display_bp
     from kiosk import bp as kiosk_bp
@@ -79,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from server.api import bp as api_bp
     from server.api import hub_error
     from server.api_patients import bp as api_patients_bp
+    from server.api_schedule import bp as api_schedule_bp
     from server.api_staff import bp as api_staff_bp
     from server.pages import bp as pages_bp
 
@@ -86,12 +92,14 @@ def _register_blueprints(app: Flask) -> None:
         api_bp,
         api_staff_bp,
         api_patients_bp,
+        api_schedule_bp,
         pages_bp,
         kiosk_bp,
         display_bp,
         dentist_bp,
         phone_bp,
         reception_bp,
+        booking_bp,
     ):
         app.register_blueprint(blueprint)
     app.register_error_handler(HubError, hub_error)

@@ -1,4 +1,4 @@
-"""Tables: dentists, staff users, tickets and their log, print jobs, patients."""
+"""Tables: credentials, staff, tickets and their log, print jobs, patients, schedule."""
 
 from __future__ import annotations
 
@@ -214,6 +214,79 @@ class PatientAudit(BaseModel):
     at = DateTimeField(default=utcnow)
 
 
+class WorkPlan(BaseModel):
+    """A dentist's working hours on one weekday, in one room, with breaks."""
+
+    dentist = CharField(max_length=32)
+    weekday = IntegerField()  # 0 = Monday, as datetime.weekday()
+    starts = CharField(max_length=5)  # "09:00", clinic time
+    ends = CharField(max_length=5)
+    room = CharField(max_length=32)
+    breaks = CharField(default="")  # "13:00-14:00,16:00-16:15"
+
+    class Meta:
+        indexes = ((("dentist", "weekday"), True),)
+
+
+class PlanException(BaseModel):
+    """A day off, a vacation, or changed hours for a dentist on some dates."""
+
+    dentist = CharField(max_length=32)
+    first_day = CharField(max_length=10)  # YYYY-MM-DD, clinic days
+    last_day = CharField(max_length=10)
+    kind = CharField(max_length=8)  # "off" or "hours"
+    starts = CharField(max_length=5, default="")  # for "hours"
+    ends = CharField(max_length=5, default="")
+    room = CharField(max_length=32, default="")  # "" keeps the weekly plan's room
+    note = CharField(max_length=120, default="")
+
+
+class Holiday(BaseModel):
+    """A clinic day when nobody works and nobody can book."""
+
+    day = CharField(max_length=10, unique=True)
+    name = CharField(max_length=120, default="")
+
+
+class EmergencyBlock(BaseModel):
+    """Time kept free for urgent cases: on a weekday, or on one date."""
+
+    dentist = CharField(max_length=32)
+    weekday = IntegerField(null=True)
+    day = CharField(max_length=10, null=True)
+    starts = CharField(max_length=5)
+    ends = CharField(max_length=5)
+
+
+class Appointment(BaseModel):
+    """A booked visit: a dentist, a room and a time for one service."""
+
+    code = CharField(max_length=16, unique=True)
+    dentist = CharField(max_length=32)
+    room = CharField(max_length=32)
+    service = CharField(max_length=32)
+    day = CharField(max_length=10)  # clinic day of starts_at
+    starts_at = DateTimeField()  # naive UTC, as every stored time
+    ends_at = DateTimeField()
+    patient_name = CharField(max_length=120)
+    phone = CharField(max_length=20, index=True)  # E.164
+    lang = CharField(max_length=2)
+    urgent = BooleanField(default=False)
+    # booked -> checked_in, or cancelled / missed
+    state = CharField(max_length=16, default="booked")
+    ticket = ForeignKeyField(Ticket, null=True, backref="appointments")
+    booked_by = CharField(max_length=64)  # "staff:3", "patient"
+    created_at = DateTimeField(default=utcnow)
+    changed_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("day", "dentist", "state"), False),
+            (("day", "room", "state"), False),
+            (("state", "starts_at"), False),
+        )
+
+
 TABLES = (
     Dentist,
     StaffUser,
@@ -226,6 +299,11 @@ TABLES = (
     Payment,
     Complaint,
     PatientAudit,
+    WorkPlan,
+    PlanException,
+    Holiday,
+    EmergencyBlock,
+    Appointment,
 )
 
 

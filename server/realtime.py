@@ -135,12 +135,19 @@ def housekeeping(app, interval: float = 30.0) -> None:
     while True:
         try:
             with app.app_context():
-                the_hub = hub()
-                the_hub.publish(the_hub.queue.roll_day())
-                the_hub.broadcaster.send_lines()
+                tidy_up()
         except Exception:
             logger.exception("housekeeping failed; trying again shortly")
         socketio.sleep(interval)
+
+
+def tidy_up() -> None:
+    """Run housekeeping once: expire, mark missed appointments, send lines."""
+    the_hub = hub()
+    the_hub.publish(the_hub.queue.roll_day())
+    if the_hub.bookings.mark_missed():
+        the_hub.broadcaster.send(STAFF, "appointments", {})
+    the_hub.broadcaster.send_lines()
 
 
 # -- snapshots -------------------------------------------------------------

@@ -12,9 +12,9 @@ import pytest
 from server import i18n
 from tests.conftest import ROOT
 
-ERROR_CLASSES = {"HubError", "QueueError", "AuthError", "InputError"}
+ERROR_CLASSES = {"HubError", "QueueError", "AuthError", "InputError", "BookingError"}
 # Where the hub's Python lives: the server package and the surfaces' blueprints.
-CODE_DIRS = ("server", "dentist", "display", "kiosk", "phone", "reception")
+CODE_DIRS = ("server", "dentist", "display", "kiosk", "phone", "reception", "booking")
 
 
 def placeholders(text: str) -> set[str]:

@@ -97,6 +97,8 @@ def test_the_public_api_is_only_what_kiosks_tvs_and_phones_need(app):
                 "/api/v1/tickets",
                 "/api/v1/dentist/log",
                 "/api/v1/staff/log",
+                "/api/v1/booking",  # the public booking page, by booking code
+                "/api/v1/checkin",  # the kiosk's "I have an appointment"
             )
         )
         for path in public

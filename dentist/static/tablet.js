@@ -35,6 +35,9 @@
     transferError: document.getElementById("transfer-error"),
     transferCancel: document.getElementById("transfer-cancel"),
     transferSubmit: document.getElementById("transfer-submit"),
+    agendaHours: document.getElementById("agenda-hours"),
+    agendaWalkIns: document.getElementById("agenda-walk-ins"),
+    agendaList: document.getElementById("agenda-list"),
   };
 
   // Which buttons make sense now; "pause" is the Pause/Resume button.
@@ -167,6 +170,61 @@
     } catch (err) {
       showError(err.message);
     }
+    refreshAgenda();
+  }
+
+  // -- today's plan, appointments and walk-ins: a compact panel ---------------
+
+  const clock = new Intl.DateTimeFormat("en-GB", {
+    timeZone: data.timezone,
+    hour: "2-digit",
+    minute: "2-digit",
+    hour12: false,
+  });
+  const timeOf = (iso) => clock.format(new Date(iso));
+
+  async function refreshAgenda() {
+    let today;
+    try {
+      today = await api("GET", "/dentist/today");
+    } catch (err) {
+      return; // the main panel already says what went wrong
+    }
+    const plan = today.plan;
+    el.agendaHours.textContent = plan
+      ? t("agenda.hours", {
+          starts: timeOf(plan.starts),
+          ends: timeOf(plan.ends),
+          room: data.rooms[plan.room] || plan.room,
+        }) +
+        plan.breaks
+          .map((b) => ", " + t("agenda.break", { starts: timeOf(b[0]), ends: timeOf(b[1]) }))
+          .join("")
+      : t("agenda.off");
+    el.agendaWalkIns.textContent = t("agenda.walk_ins", { count: today.walk_ins });
+    const items = today.appointments.map((a) => {
+      const li = document.createElement("li");
+      li.className = "agenda-item";
+      li.dataset.state = a.state;
+      const when = document.createElement("strong");
+      when.textContent = timeOf(a.starts);
+      const what = document.createElement("span");
+      what.textContent = `${serviceName(a.service)} · ${a.patient_name}`;
+      const status = document.createElement("span");
+      status.className = "agenda-state";
+      status.textContent = a.ticket
+        ? `${t("booking.state_" + a.state)} · ${a.ticket}`
+        : t("booking.state_" + a.state);
+      li.append(when, what, status);
+      return li;
+    });
+    if (items.length === 0) {
+      const li = document.createElement("li");
+      li.className = "agenda-none";
+      li.textContent = t("agenda.none");
+      items.push(li);
+    }
+    el.agendaList.replaceChildren(...items);
   }
 
   function refreshSoon() {
@@ -343,6 +401,6 @@
     auth: { audience: "staff" },
     dot: el.dot,
     onSnapshot: refreshSoon,
-    handlers: { queue: refreshSoon, rooms: refreshSoon },
+    handlers: { queue: refreshSoon, rooms: refreshSoon, appointments: refreshSoon },
   });
 })();

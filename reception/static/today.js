@@ -283,6 +283,7 @@
     handlers: {
       queue: refreshSoon,
       rooms: () => {}, // breaks show on the tablets and the display
+      appointments: () => {}, // the schedule page shows them
       printer: (message) => {
         printers[message.id] = Object.assign(printers[message.id] || {}, message);
         renderPrinters();
