@@ -128,7 +128,7 @@ def flags():
 def add_flag():
     """Add a risk flag of the clinic's own, named in uz, ru and en."""
     data = body()
-    flag = registry().add_flag(data.get("code"), data.get("names"), actor())
+    flag = registry().add_flag(data.get("flag_code"), data.get("names"), actor())
     return jsonify(flag=flag), 201
 
 

@@ -185,7 +185,7 @@ def clean_method(value: object) -> str:
 
 def clean_flag_code(value: object) -> str:
     if not isinstance(value, str) or not FLAG_CODE.fullmatch(value):
-        raise InputError("flag_code_invalid", "code")
+        raise InputError("flag_code_invalid", "flag_code")
     return value
 
 

@@ -211,7 +211,7 @@ def patient_calls(number: str, ticket_id: int) -> list[tuple[str, str, dict]]:
         (
             "POST",
             "/patients/flags",
-            {"code": "latex", "names": {"uz": "L", "ru": "Л", "en": "L"}},
+            {"flag_code": "latex", "names": {"uz": "L", "ru": "Л", "en": "L"}},
         ),
         ("GET", f"/patients/{number}", {}),
         ("PATCH", f"/patients/{number}", {"notes": "changed"}),

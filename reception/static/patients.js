@@ -163,7 +163,7 @@
       const f = flagForm.elements;
       try {
         const answer = await Navbat.api("POST", "/patients/flags", {
-          code: f.code.value.trim(),
+          flag_code: f.flag_code.value.trim(),
           names: { uz: f.name_uz.value, ru: f.name_ru.value, en: f.name_en.value },
         });
         const li = document.createElement("li");
