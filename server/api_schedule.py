@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from server import auth
 from server.api import body, request_language, text_field
+from server.api_patients import registry
 from server.booking import AppointmentView
 from server.errors import BookingError, InputError
 from server.hub import hub
@@ -582,6 +583,10 @@ def _check_in(typed: str, kiosk_id: str | None, actor: str | None = None):
     _announce()
 
     ticket = result.issued.ticket
+    # A booked patient who has a card gets this visit on it, as reception would.
+    registry().link_checked_in(
+        ticket.id, result.appointment.phone, actor or f"kiosk:{kiosk_id}"
+    )
     message = translate(
         lang,
         "booking.checked_in_late" if result.walk_in else "booking.checked_in",

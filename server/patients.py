@@ -20,6 +20,7 @@ from server.config import Config
 from server.db import reading, writing
 from server.errors import HubError, InputError
 from server.models import (
+    Appointment,
     Complaint,
     Patient,
     PatientAudit,
@@ -510,15 +511,38 @@ class Registry:
             return self._patient(number, allow_deleted=True).id
 
     def seen_by(self, patient_id: int, dentist_id: str) -> bool:
-        """Tell whether the patient was on one of the dentist's tickets."""
-        # TODO: count the dentist's appointments with the patient once they exist.
+        """Tell whether the patient is on one of the dentist's tickets or bookings."""
         with reading():
-            return (
+            on_ticket = (
                 Visit.select()
                 .join(Ticket)
                 .where((Visit.patient == patient_id) & (Ticket.dentist == dentist_id))
                 .exists()
             )
+            if on_ticket:
+                return True
+            phone = Patient.get_by_id(patient_id).phone
+            return bool(phone) and (
+                Appointment.select()
+                .where(
+                    (Appointment.phone == phone)
+                    & (Appointment.dentist == dentist_id)
+                    & (Appointment.state != "cancelled")
+                )
+                .exists()
+            )
+
+    def link_checked_in(self, ticket_id: int, phone: str, actor: str) -> bool:
+        """Link a checked-in appointment's ticket to the one card with its phone."""
+        with writing():
+            cards = list(_active().where(Patient.phone == phone).limit(2))
+            ticket = Ticket.get_by_id(ticket_id)
+            linked = Visit.select().where(Visit.ticket == ticket_id).exists()
+            if len(cards) != 1 or linked:
+                return False
+            self._link(cards[0], ticket, actor, "appointment")
+        logger.info("ticket %s linked to a card at check-in", ticket.label)
+        return True
 
     def patient_of_ticket(self, ticket_id: int) -> str | None:
         """Return the number of the card a ticket is linked to, if any."""

@@ -445,3 +445,38 @@ def test_a_day_off_over_booked_visits_says_how_many(client, clinic):
 
     assert off.get_json()["affected"] == 1
     assert holiday.get_json()["affected"] == 1
+
+
+def test_a_booked_patient_with_a_card_gets_the_visit_on_it(app, client, clinic):
+    from tests.test_api_patients import CARD
+
+    headers = sign_in_staff(client, "receptionist")
+    card = client.post(
+        "/api/v1/patients", json=dict(CARD, confirm_new=True), headers=headers
+    ).get_json()["patient"]
+    slot = clinic.bookings.first_free("checkup", "karimova")
+    book_as_desk(
+        client,
+        headers,
+        clinic,
+        phone=CARD["phone"],
+        start=slot.start.strftime("%Y-%m-%dT%H:%M"),
+    )
+    karimova, rahimov = app.test_client(), app.test_client()
+    sign_in_staff(karimova, "dentist", "karimova")
+    sign_in_staff(rahimov, "dentist", "rahimov")
+    path = f"/api/v1/patients/{card['number']}"
+
+    # Booked with her: the dentist may read the card before the visit.
+    assert karimova.get(path).status_code == 200
+    assert rahimov.get(path).status_code == 403
+
+    answer = app.test_client().post(
+        "/api/v1/checkin", json={"kiosk": "lobby", "code": CARD["phone"]}
+    )
+
+    ticket = answer.get_json()["ticket"]
+    visits = client.get(path).get_json()["patient"]["visits"]
+    assert [(v["label"], v["source"]) for v in visits] == [
+        (ticket["label"], "appointment")
+    ]
