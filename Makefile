@@ -10,8 +10,9 @@ ASSETS := node_modules/.installed
 
 .PHONY: run test lint format bench setup clean reset-pin reset-password screenshots
 
+# RUN_ARGS passes flags to the hub, e.g. make run RUN_ARGS="--host 127.0.0.1".
 run: $(RUNTIME) $(ASSETS)
-	$(PY) -m server run
+	$(PY) -m server run $(RUN_ARGS)
 
 test: $(DEV) $(ASSETS)
 	@scripts/ensure-chromium
