@@ -10,8 +10,9 @@ ASSETS := node_modules/.installed
 
 .PHONY: run test lint format bench setup clean reset-pin reset-password screenshots
 
+# RUN_ARGS passes flags to the hub, e.g. make run RUN_ARGS="--host 127.0.0.1".
 run: $(RUNTIME) $(ASSETS)
-	$(PY) -m server run
+	$(PY) -m server run $(RUN_ARGS)
 
 test: $(DEV) $(ASSETS)
 	@scripts/ensure-chromium
@@ -30,12 +31,14 @@ format: $(DEV)
 # BENCH_ARGS passes flags to the hub bench, e.g. make bench BENCH_ARGS="--profile".
 bench: $(DEV) $(ASSETS)
 	$(PY) bench/print_render.py
+	$(PY) bench/patient_search.py
 	$(PY) bench/estimate_replay.py
 	$(PY) bench/hub_latency.py $(BENCH_ARGS)
 
 screenshots: $(DEV) $(ASSETS)
 	@scripts/ensure-chromium
 	$(PY) scripts/screenshots.py
+	$(PY) scripts/screenshots_booking.py
 
 reset-pin: $(RUNTIME)
 	@test -n "$(DENTIST)" || { echo "usage: make reset-pin DENTIST=<id from config.toml>"; exit 2; }

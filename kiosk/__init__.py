@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, redirect, render_template, url_for
 
+from server.booking import CODE_ALPHABET
 from server.hub import hub, surface_blueprint
 from server.i18n import strings
 
@@ -39,6 +40,11 @@ def page(kiosk_id: str):
                 {"id": s.id, "prefix": s.prefix, "name": s.name}
                 for s in config.services
             ],
-            "strings": {lang: strings(lang, "kiosk.", "common.") for lang in languages},
+            # "I have an appointment": the keypad's letters are the booking codes'.
+            "code_letters": sorted(set(CODE_ALPHABET) - set("0123456789")),
+            "strings": {
+                lang: strings(lang, "kiosk.", "common.", "checkin.", "priority.")
+                for lang in languages
+            },
         },
     )

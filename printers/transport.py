@@ -48,11 +48,14 @@ class PrinterConfig:
 
 
 class PrinterUnavailable(Exception):
-    """A printer did not take a job; the message is written for the reception."""
+    """A printer did not take a job; the message is the technical detail."""
 
-    def __init__(self, message: str, *, printer_id: str) -> None:
+    def __init__(
+        self, message: str, *, printer_id: str, paper_out: bool = False
+    ) -> None:
         super().__init__(message)
         self.printer_id = printer_id
+        self.paper_out = paper_out
 
 
 def send(cfg: PrinterConfig, data: bytes, *, name: str) -> None:

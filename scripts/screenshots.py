@@ -135,6 +135,7 @@ def main() -> int:
         pins = hub.credentials()
         seeder = Seeder(hub.url, pins)
         tokens = seed(seeder)
+        seed_patients(seeder)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=shutil.which("chromium"), args=CHROMIUM_FLAGS
@@ -158,6 +159,7 @@ def main() -> int:
                 take_signed_in(browser, hub.url, lang, pins)
                 take_kiosk_result(browser, hub.url, lang)
                 take_kiosk_priority(browser, hub.url, lang)
+                take_patients(browser, hub.url, lang, pins)
                 seeder.dentist("nazarova", "done")
             browser.close()
     finally:
@@ -237,6 +239,9 @@ def take_signed_in(browser, base, lang, pins) -> None:
         browser, base, "desk", "/api/v1/staff/login", login, f"/reception/?lang={lang}"
     )
     page.screenshot(path=OUT / f"desk-signed-in-{lang}.png")
+    page.goto(f"{base}/reception/users?lang={lang}")
+    page.wait_for_timeout(500)
+    page.screenshot(path=OUT / f"desk-users-{lang}.png", full_page=True)
     context.close()
 
 
@@ -261,6 +266,102 @@ def take_kiosk_priority(browser, base, lang) -> None:
         page.wait_for_timeout(500)
         page.screenshot(path=OUT / f"{device}-priority-{lang}.png")
         page.close()
+
+
+PATIENTS = [
+    {
+        "first_name": "Zebiniso",
+        "last_name": "Qodirova",
+        "birth_date": "05.11.1984",
+        "phone": "90 123 45 67",
+        "flags": ["allergies", "anticoagulants"],
+        "condition": "Karies 36, 37; tish goʻshti qonaydi",
+        "notes": "Ignadan qoʻrqadi",
+        "sms_consent": True,
+    },
+    {
+        "first_name": "Oʻktam",
+        "last_name": "Karimov",
+        "birth_date": "1979-02-14",
+        "phone": "+998 93 555 44 33",
+        "flags": ["heart"],
+    },
+    {
+        "first_name": "Дилноза",
+        "last_name": "Каримова",
+        "birth_date": "1992-07-30",
+        "phone": "91 111 22 33",
+        "lang": "ru",
+    },
+]
+
+
+def seed_patients(seeder: Seeder) -> None:
+    """Register a few cards; link karimova's called ticket to the first one."""
+    base = seeder.base + "/api/v1"
+    for card in PATIENTS:
+        answer = seeder.staff.post(
+            base + "/patients", json=dict(card, confirm_new=True)
+        )
+        answer.raise_for_status()
+    tickets = seeder.staff.get(base + "/patients/tickets/today").json()["tickets"]
+    seeder.staff.post(
+        base + "/patients/P-000001/visits", json={"ticket": tickets["A-001"]["id"]}
+    ).raise_for_status()
+    for amount, method in ((150000, "cash"), (320000, "card")):
+        seeder.staff.post(
+            base + "/patients/P-000001/payments",
+            json={"amount": amount, "method": method},
+        ).raise_for_status()
+    seeder.staff.post(
+        base + "/patients/P-000001/complaints",
+        json={"text": "Navbatda uzoq kutdi"},
+    ).raise_for_status()
+
+
+def take_patients(browser, base, lang, pins) -> None:
+    """The desk's patient pages, the kiosk's phone step, the tablet's patient."""
+    login = {"username": "admin", "password": pins["admin"]}
+    context, page = signed_in_page(
+        browser,
+        base,
+        "desk",
+        "/api/v1/staff/login",
+        login,
+        f"/reception/patients?lang={lang}",
+    )
+    page.fill("#q", "Karimov")
+    page.wait_for_timeout(800)
+    page.screenshot(path=OUT / f"desk-patients-{lang}.png", full_page=True)
+    page.goto(f"{base}/reception/patients/P-000001?lang={lang}")
+    page.wait_for_timeout(800)
+    page.screenshot(path=OUT / f"desk-patient-card-{lang}.png", full_page=True)
+    page.goto(f"{base}/reception/patients/new?lang={lang}")
+    page.fill("[name=last_name]", "Каримов")
+    page.fill("[name=first_name]", "Ўктам")
+    page.fill("[name=birth_date]", "14.02.1979")
+    page.fill("[name=phone]", "90 000 11 22")
+    page.click("#save")
+    page.wait_for_timeout(800)
+    page.screenshot(path=OUT / f"desk-patient-duplicates-{lang}.png", full_page=True)
+    page.fill("[name=birth_date]", "14.02.2079")
+    page.click("#save")
+    page.wait_for_timeout(800)
+    page.screenshot(path=OUT / f"desk-patient-error-{lang}.png", full_page=True)
+    context.close()
+
+    page = browser.new_page(viewport=DEVICES["kiosk"])
+    page.goto(f"{base}/kiosk/lobby")
+    page.click(f".kiosk-lang[data-lang={lang}]")
+    page.click(".kiosk-tile >> nth=1")
+    page.wait_for_selector("#phone-offer")
+    page.wait_for_timeout(300)
+    page.screenshot(path=OUT / f"kiosk-phone-offer-{lang}.png")
+    page.click("#phone-offer")
+    for digit in "90123":
+        page.click(f'[data-digit="{digit}"]')
+    page.screenshot(path=OUT / f"kiosk-phone-step-{lang}.png")
+    page.close()
 
 
 if __name__ == "__main__":

@@ -76,6 +76,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     password.add_argument("username")
     password.set_defaults(handler=_reset_password)
+
+    user = commands.add_parser(
+        "add-user", help="add a staff user (admin, receptionist or dentist)"
+    )
+    user.add_argument("username")
+    user.add_argument(
+        "--role", required=True, choices=("admin", "receptionist", "dentist")
+    )
+    user.add_argument("--name", default="", help="the person's full name")
+    user.add_argument("--dentist", help="for the dentist role: their id in config.toml")
+    user.set_defaults(handler=_add_user)
     return parser
 
 
@@ -172,6 +183,8 @@ def _show_addresses(hub, config) -> None:
     print(f"  {'Waiting-room TV:':18}{base}/display/")
     print(f"  {'Dentist tablet:':18}{base}/dentist/")
     print(f"  {'Staff sign-in:':18}{base}/reception/")
+    if config.booking.public:
+        print(f"  {'Booking page:':18}{base}/book/")
     print()
 
 
@@ -214,6 +227,38 @@ def _reset_password(config, args) -> int:
         )
         return 2
     print(f"New password for {args.username}: {password}")
+    return 0
+
+
+def _add_user(config, args) -> int:
+    from server import auth
+    from server.api_staff import USERNAME
+    from server.db import open_sqlite
+    from server.models import create_tables
+
+    username = args.username.strip().lower()
+    problem = None
+    if not USERNAME.fullmatch(username):
+        problem = "a user name is 3 to 32 small Latin letters, digits, '.', '-', '_'"
+    elif (args.role == "dentist") != bool(args.dentist):
+        problem = "--dentist goes with --role dentist, and only with it"
+    elif args.dentist and config.dentist(args.dentist) is None:
+        known = ", ".join(d.id for d in config.dentists)
+        problem = f"there is no dentist {args.dentist!r} (known: {known})"
+    if problem:
+        print(f"navbat: {problem}", file=sys.stderr)
+        return 2
+
+    open_sqlite(config.database_path)
+    create_tables()
+    if username in auth.staff_usernames():
+        print(
+            f"navbat: the user {username!r} exists; use reset-password", file=sys.stderr
+        )
+        return 2
+    password = auth.new_password()
+    auth.create_user(username, password, args.role, args.name, args.dentist)
+    print(f"Added {args.role} {username}; password (shown only now): {password}")
     return 0
 
 

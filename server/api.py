@@ -83,9 +83,14 @@ def _encodable(value: str) -> bool:
     return True
 
 
-@bp.errorhandler(HubError)
 def hub_error(err: HubError):
-    """Turn a refusal into JSON with a sentence the person can act on."""
+    """Turn a refusal into JSON with a sentence the person can act on.
+
+    Registered app-wide, so every API blueprint's views just raise.
+    """
+    if not request.path.startswith("/api/"):
+        lang = request_language(from_body=False)
+        return error_message(lang, err), err.status, {"Content-Type": "text/plain"}
     lang = request_language()
     payload = {"code": err.code, "message": error_message(lang, err)}
     if isinstance(err, InputError):
@@ -136,6 +141,7 @@ for _status, _code in PLAIN_ERRORS.items():
 
 
 @bp.get("/clinic")
+@auth.public
 def clinic():
     """Describe the clinic: name, languages, services and rooms."""
     config = hub().config
@@ -152,6 +158,7 @@ def clinic():
 
 
 @bp.get("/queue")
+@auth.public
 def queue_snapshot():
     """Return what the waiting-room display shows."""
     from server.realtime import display_snapshot
@@ -163,6 +170,7 @@ def queue_snapshot():
 
 
 @bp.post("/tickets")
+@auth.public
 def issue_ticket():
     """Issue a ticket for a service from a kiosk (or from staff)."""
     data = body()
@@ -203,6 +211,7 @@ def issue_ticket():
 
 
 @bp.get("/tickets/<token>")
+@auth.public
 def ticket_status(token: str):
     """Return one ticket's state and position, for its phone page."""
     ticket, ahead = hub().queue.ticket_status(token)
@@ -211,6 +220,7 @@ def ticket_status(token: str):
 
 
 @bp.post("/tickets/<token>/cancel")
+@auth.public
 def cancel_own_ticket(token: str):
     """Let the patient leave the queue from their phone (the token is the key)."""
     body()  # a JSON POST: a plain form on another site cannot send it
@@ -220,6 +230,7 @@ def cancel_own_ticket(token: str):
 
 
 @bp.get("/services")
+@auth.public
 def services():
     """Tell the kiosk which services take tickets now, and the wait for each."""
     lang = request_language()
@@ -243,6 +254,7 @@ def services():
 
 
 @bp.get("/tickets/<token>/paper")
+@auth.public
 def ticket_paper(token: str):
     """Tell the kiosk whether the ticket's paper came out of the printer."""
     ticket, _ahead = hub().queue.ticket_status(token)
@@ -250,6 +262,7 @@ def ticket_paper(token: str):
 
 
 @bp.get("/tickets/<token>/qr.svg")
+@auth.public
 def ticket_qr(token: str):
     """Draw the QR code of a ticket's phone page."""
     hub().queue.ticket_status(token)
@@ -285,6 +298,7 @@ def reprint(ticket_id: int):
 
 
 @bp.post("/dentist/login")
+@auth.public
 def dentist_login():
     """Sign a dentist in on a tablet with their PIN."""
     data = body()
@@ -292,11 +306,13 @@ def dentist_login():
     pin = text_field(data, "pin", max_len=12)
     epoch = auth.check_pin(dentist_id, pin)
     auth.start_session(dentist=dentist_id, epoch=epoch)
+    auth.tablet_touched()
     logger.info("dentist %s signed in on a tablet", dentist_id)
     return jsonify(ok=True, csrf=auth.csrf_token())
 
 
 @bp.post("/dentist/logout")
+@auth.public
 def dentist_logout():
     """Sign the dentist out; their session cookies stop working everywhere."""
     dentist_id = auth.signed_in_dentist()
@@ -387,6 +403,13 @@ def dentist_transfer():
     return jsonify(ticket=ticket.public())
 
 
+@bp.post("/dentist/awake")
+@auth.dentist_required
+def dentist_awake():
+    """Keep the tablet unlocked: the dentist touched it without acting."""
+    return "", 204
+
+
 @bp.post("/dentist/pause")
 @auth.dentist_required
 def dentist_pause():
@@ -406,22 +429,24 @@ def dentist_resume():
 
 
 @bp.post("/staff/login")
+@auth.public
 def staff_login():
     data = body()
     user = auth.check_password(
         text_field(data, "username"), text_field(data, "password", max_len=128)
     )
-    auth.start_session(user_id=user.id, role=user.role, epoch=user.session_epoch)
-    logger.info("staff user %s signed in", user.username)
-    return jsonify(ok=True, csrf=auth.csrf_token())
+    auth.sign_in_staff(user)
+    logger.info("staff user %s (%s) signed in", user.username, user.role)
+    return jsonify(ok=True, csrf=auth.csrf_token(), role=user.role)
 
 
 @bp.post("/staff/logout")
+@auth.public
 def staff_logout():
     user_id = auth.signed_in_staff()
     if user_id:
         auth.end_staff_sessions(user_id)
-    session.clear()
+    auth.sign_out()
     return jsonify(ok=True)
 
 

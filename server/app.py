@@ -12,9 +12,11 @@ from flask import Flask, request, session
 from jinja2 import pass_context
 
 from server import config as config_module
+from server.booking import Bookings, seed_demo_schedule
 from server.config import Config
 from server.db import open_sqlite
 from server.engine import Queue, sync_dentists
+from server.errors import HubError
 from server.hub import Hub, page_language
 from server.i18n import LANGUAGE_NAMES, translate
 from server.models import create_tables
@@ -51,6 +53,7 @@ def create_app(config: Config | None = None) -> Flask:
     sync_dentists(config)
 
     queue = Queue(config)
+    seed_demo_schedule(config)
     url = public_url(config.clinic.public_url, config.server.host, config.server.port)
     broadcaster = Broadcaster(socketio)
     spool = Spool(
@@ -59,8 +62,13 @@ def create_app(config: Config | None = None) -> Flask:
         ticket_url=lambda token: f"{url}/t/{token}",
         on_change=lambda state: broadcaster.send(STAFF, "printer", state),
     )
-    app.extensions["navbat"] = Hub(config, queue, spool, broadcaster, url)
+    app.extensions["navbat"] = Hub(
+        config, queue, spool, broadcaster, url, Bookings(config, queue)
+    )
 
+    from server.auth import login_manager
+
+    login_manager.init_app(app)
     _register_blueprints(app)
     _register_page_helpers(app, config)
     socketio.init_app(app, async_mode=config.server.async_mode)
@@ -89,24 +97,34 @@ def _send_at_once(wsgi_app):
 
 
 def _register_blueprints(app: Flask) -> None:
+    from booking import bp as booking_bp
     from dentist import bp as dentist_bp
     from display import bp as display_bp
     from kiosk import bp as kiosk_bp
     from phone import bp as phone_bp
     from reception import bp as reception_bp
     from server.api import bp as api_bp
+    from server.api import hub_error
+    from server.api_patients import bp as api_patients_bp
+    from server.api_schedule import bp as api_schedule_bp
+    from server.api_staff import bp as api_staff_bp
     from server.pages import bp as pages_bp
 
     for blueprint in (
         api_bp,
+        api_staff_bp,
+        api_patients_bp,
+        api_schedule_bp,
         pages_bp,
         kiosk_bp,
         display_bp,
         dentist_bp,
         phone_bp,
         reception_bp,
+        booking_bp,
     ):
         app.register_blueprint(blueprint)
+    app.register_error_handler(HubError, hub_error)
 
 
 def _register_page_helpers(app: Flask, config: Config) -> None:

@@ -1,4 +1,9 @@
-"""Who may do what: dentists' tablet PINs, staff passwords, CSRF tokens."""
+"""Who may do what: dentists' tablet PINs, staff passwords and roles, CSRF tokens.
+
+Two kinds of sign-in share the session cookie. Staff (admin, receptionist,
+dentist) sign in with a password through Flask-Login and act by their role; a
+dentist's tablet signs in with a short PIN and may only do the tablet's work.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,11 @@ import logging
 import secrets
 import sys
 import threading
+import time
 from datetime import timedelta
 
-from flask import abort, g, request, session
+from flask import abort, g, redirect, request, session, url_for
+from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from server.config import Config
@@ -24,6 +31,30 @@ PIN_LENGTH = 6
 PIN_ATTEMPTS = 5
 PIN_LOCK = timedelta(minutes=5)
 PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+ADMIN = "admin"
+RECEPTIONIST = "receptionist"
+DENTIST = "dentist"
+ROLES = (ADMIN, RECEPTIONIST, DENTIST)
+# Who runs the front desk: the day's queue, printers, tickets.
+DESK = (ADMIN, RECEPTIONIST)
+
+login_manager = LoginManager()
+login_manager.session_protection = "basic"
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> StaffUser | None:
+    """Find the signed-in staff user, unless their sign-in has been ended since."""
+    key, _, epoch = user_id.partition(":")
+    if not key.isdigit() or not epoch.isdigit():
+        return None
+    with reading():
+        return StaffUser.get_or_none(
+            (StaffUser.id == int(key))
+            & (StaffUser.session_epoch == int(epoch))
+            & StaffUser.active
+        )
 
 
 def new_pin() -> str:
@@ -70,11 +101,21 @@ def set_pin(dentist_id: str, pin: str) -> None:
         ).where(Dentist.id == dentist_id).execute()
 
 
-def create_user(username: str, password: str, role: str) -> None:
+def create_user(
+    username: str,
+    password: str,
+    role: str,
+    full_name: str = "",
+    dentist: str | None = None,
+) -> StaffUser:
     """Add a staff user who signs in with a password."""
     with writing():
-        StaffUser.create(
-            username=username, password_hash=generate_password_hash(password), role=role
+        return StaffUser.create(
+            username=username,
+            password_hash=generate_password_hash(password),
+            role=role,
+            full_name=full_name,
+            dentist=dentist,
         )
 
 
@@ -215,7 +256,7 @@ _ACTIVE_DENTIST = Prepared(
 
 
 def signed_in_dentist() -> str | None:
-    """Return the tablet's dentist while their sign-in is still valid."""
+    """Return the tablet's dentist while their sign-in is valid and not idle."""
     from server.hub import hub
 
     dentist_id = session.get("dentist")
@@ -229,26 +270,62 @@ def signed_in_dentist() -> str | None:
             row is not None
             and row.session_epoch == session.get("epoch")
             and hub().config.dentist(dentist_id) is not None
+            and not _tablet_idle(hub().config.server.tablet_lock_minutes)
         )
         g.navbat_dentist = dentist_id if valid else None
     return g.navbat_dentist
 
 
+def _tablet_idle(lock_minutes: int) -> bool:
+    return (
+        bool(lock_minutes) and time.time() - session.get("seen", 0) > lock_minutes * 60
+    )
+
+
+def tablet_touched() -> None:
+    """Note that the dentist used the tablet, which keeps it unlocked."""
+    session["seen"] = int(time.time())
+
+
+def locked_tablet_dentist() -> str | None:
+    """Return the dentist of a tablet that locked itself while idle, if any."""
+    if signed_in_dentist():
+        return None
+    return session.get("dentist")
+
+
+def current_staff() -> StaffUser | None:
+    """Return the signed-in staff user, or None (tablets are not staff)."""
+    user = current_user
+    return user if user and user.is_authenticated else None
+
+
 def signed_in_staff() -> int | None:
     """Return the staff user's id while their sign-in is still valid."""
-    user_id = session.get("user_id")
-    if not user_id:
-        return None
-    if "navbat_staff" not in g:
-        with reading():
-            row = StaffUser.get_or_none((StaffUser.id == user_id) & StaffUser.active)
-        valid = row is not None and row.session_epoch == session.get("epoch")
-        g.navbat_staff = user_id if valid else None
-    return g.navbat_staff
+    user = current_staff()
+    return user.id if user else None
+
+
+def staff_role() -> str | None:
+    user = current_staff()
+    return user.role if user else None
+
+
+def sign_in_staff(user: StaffUser) -> None:
+    """Start a staff session for a user whose password was just checked."""
+    start_session()
+    login_user(user)
+
+
+def sign_out() -> None:
+    """End this browser's session, staff or tablet, keeping its language."""
+    logout_user()
+    start_session()
+    session.permanent = False
 
 
 def signed_in() -> bool:
-    """Tell whether a dentist or a staff member is signed in."""
+    """Tell whether a dentist's tablet or a staff member is signed in."""
     return bool(signed_in_staff() or signed_in_dentist())
 
 
@@ -261,22 +338,55 @@ def dentist_required(view):
             raise AuthError("sign_in_dentist", 401)
         if request.method != "GET":
             check_csrf()
+            tablet_touched()
         return view(*args, **kwargs)
 
+    wrapper.navbat_roles = ((), True)
     return wrapper
 
 
-def staff_required(view):
-    """Let only a signed-in staff member (or a dentist) through."""
+def roles_required(*roles: str, tablet: bool = False):
+    """Let through only staff with one of roles (and, if tablet, a dentist's tablet).
 
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        if not signed_in():
-            if request.path.startswith("/api/"):
-                raise AuthError("sign_in_staff", 401)
-            abort(401)
-        if request.method != "GET":
-            check_csrf()
-        return view(*args, **kwargs)
+    Nobody signed in gets 401, anybody else 403; a change also needs the
+    session's CSRF token. Pages get the same refusals as the API, as pages.
+    """
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}")
 
-    return wrapper
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            role = staff_role()
+            allowed = role in roles or (tablet and role is None and signed_in_dentist())
+            if not allowed:
+                _refuse(401 if role is None and not signed_in_dentist() else 403)
+            if request.method != "GET":
+                check_csrf()
+            return view(*args, **kwargs)
+
+        wrapper.navbat_roles = (roles, tablet)
+        return wrapper
+
+    return decorate
+
+
+def _refuse(status: int) -> None:
+    if not request.path.startswith("/api/"):
+        if status == 401:  # a page: sign in first, then come back here
+            abort(redirect(url_for("reception.page", next=request.full_path)))
+        abort(status)
+    if status == 401:
+        raise AuthError("sign_in_staff", 401)
+    raise AuthError("forbidden_role", 403)
+
+
+def public(view):
+    """Mark a view anyone on the clinic's network may use (kiosk, TV, phone)."""
+    view.navbat_public = True
+    return view
+
+
+# The front desk's queue actions; a dentist's tablet may reprint and look too.
+staff_required = roles_required(*DESK, tablet=True)

@@ -101,6 +101,8 @@ class ServerSettings:
     port: int = 5000
     async_mode: str = "eventlet"
     database: str = "var/navbat.sqlite3"
+    # A tablet untouched this long asks for its dentist's PIN again (0: never).
+    tablet_lock_minutes: int = 10
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,21 @@ class QueueSettings:
 
 
 @dataclass(frozen=True)
+class BookingSettings:
+    public: bool = True  # the public booking page /book
+    days_ahead: int = 30  # how far ahead patients may book themselves
+    min_lead_minutes: int = 60  # patients book, move or cancel at least this early
+    slot_step_minutes: int = 15
+    checkin_early_minutes: int = 30
+    checkin_late_minutes: int = 15
+    # An emergency block opens to every patient this long before it starts.
+    emergency_release_minutes: int = 120
+    lookups_per_minute: int = 10  # booking-code and phone lookups per address
+    bookings_per_hour: int = 5  # public bookings per address
+    demo_schedule: bool = False  # seed working plans on first start (demo clinic)
+
+
+@dataclass(frozen=True)
 class Config:
     clinic: Clinic
     server: ServerSettings
@@ -133,6 +150,7 @@ class Config:
     printers: tuple[Printer, ...]
     source: Path = DEFAULT_PATH
     queue: QueueSettings = field(default_factory=QueueSettings)
+    booking: BookingSettings = field(default_factory=BookingSettings)
 
     def service(self, service_id: str) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)
@@ -293,6 +311,7 @@ class _Checker:
             "server",
             "printing",
             "queue",
+            "booking",
             "services",
             "rooms",
             "dentists",
@@ -400,6 +419,7 @@ class _Checker:
         ]
 
         queue = self.queue(raw.get("queue", {}), {s.id for s in services})
+        booking = self.booking(raw.get("booking", {}))
         self.check_services(services)
         self.check_printers(printers)
         self.check_references(services, rooms, dentists, kiosks, printers)
@@ -414,6 +434,7 @@ class _Checker:
             tuple(printers),
             self.path,
             queue,
+            booking,
         )
 
     def queue(self, raw: Any, service_ids: set[str]) -> QueueSettings:
@@ -443,6 +464,36 @@ class _Checker:
                 f"service {emergency!r} is not in [[services]]",
             )
         return QueueSettings(**values)
+
+    def booking(self, raw: Any) -> BookingSettings:
+        defaults = BookingSettings()
+        values = self.table(
+            raw,
+            "booking",
+            {
+                name: (type(getattr(defaults, name)), getattr(defaults, name))
+                for name in BookingSettings.__dataclass_fields__
+            },
+        )
+        limits = {
+            "days_ahead": (1, 366),
+            "min_lead_minutes": (0, 7 * 24 * 60),
+            "checkin_early_minutes": (0, 240),
+            "checkin_late_minutes": (0, 240),
+            "emergency_release_minutes": (0, 7 * 24 * 60),
+            "lookups_per_minute": (1, 1000),
+            "bookings_per_hour": (1, 1000),
+        }
+        for name, (low, high) in limits.items():
+            if not low <= values[name] <= high:
+                self.fail(f"booking.{name}", f"{values[name]} must be {low} to {high}")
+        step = values["slot_step_minutes"]
+        if step not in (5, 10, 15, 20, 30, 60):
+            self.fail(
+                "booking.slot_step_minutes",
+                f"{step} must be one of 5, 10, 15, 20, 30 or 60 minutes",
+            )
+        return BookingSettings(**values)
 
     def clinic(self, raw: Any) -> Clinic:
         values = self.table(
@@ -494,8 +545,14 @@ class _Checker:
                 "port": (int, 5000),
                 "async_mode": (str, "eventlet"),
                 "database": (str, "var/navbat.sqlite3"),
+                "tablet_lock_minutes": (int, 10),
             },
         )
+        if not 0 <= values["tablet_lock_minutes"] <= 720:
+            self.fail(
+                "server.tablet_lock_minutes",
+                f"{values['tablet_lock_minutes']} must be 0 (never) to 720 minutes",
+            )
         if values["async_mode"] not in ASYNC_MODES:
             self.fail(
                 "server.async_mode",

@@ -191,11 +191,13 @@ class Queue:
         printer: str | None = None,
         priority: str = "normal",
         by_staff: bool = False,
+        dentist_id: str | None = None,
     ) -> Issued:
         """Give the next number of a service and queue its paper on printer.
 
         A repeated request_key (a double tap) returns the first ticket. Staff
         may give any priority; a kiosk only what config.toml offers patients.
+        A ticket for dentist_id waits for that dentist only (an appointment).
         """
         if self.config.service(service_id) is None:
             raise QueueError("unknown_service", 404, service=service_id)
@@ -211,9 +213,13 @@ class Queue:
                 earlier = next(iter(_BY_KEY.rows(Ticket, request_key)), None)
                 if earlier is not None:
                     return Issued(TicketView.of(earlier), self._ahead(earlier), False)
-            self._refuse_if_closed(service_id, priority)
+            if dentist_id is None:  # a booked visit keeps its time, not walk-in hours
+                self._refuse_if_closed(service_id, priority)
 
             ticket = self._new_ticket(service_id, kiosk_id, lang, request_key, priority)
+            if dentist_id is not None:
+                ticket.dentist = dentist_id
+                ticket.save()
             if printer:
                 PrintJob.create(ticket=ticket.id, printer=printer)
             actor = f"kiosk:{kiosk_id}" if kiosk_id else "staff"

@@ -27,3 +27,7 @@ class InputError(HubError):
     def __init__(self, code: str, field: str, **params: object):
         super().__init__(code, 400, field=field, **params)
         self.field = field
+
+
+class BookingError(HubError):
+    """A booking, a schedule change or a check-in is refused."""

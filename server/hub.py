@@ -22,6 +22,7 @@ class Hub:
     spool: object  # server.printing.Spool
     broadcaster: object  # server.realtime.Broadcaster
     public_url: str
+    bookings: object = None  # server.booking.Bookings
 
     def publish(self, events: list[Event]) -> None:
         """Send committed events to every audience that should see them."""

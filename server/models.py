@@ -1,4 +1,4 @@
-"""Tables: dentists' credentials, staff users, tickets, their event log, print jobs."""
+"""Tables: credentials, staff, tickets and their log, print jobs, patients, schedule."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from peewee import (
     BooleanField,
     CharField,
+    DateField,
     DateTimeField,
     FloatField,
     ForeignKeyField,
@@ -53,9 +54,25 @@ class StaffUser(BaseModel):
     username = CharField(unique=True, max_length=64)
     password_hash = CharField()
     role = CharField(max_length=16)  # admin, receptionist, dentist
+    full_name = CharField(max_length=64, default="")
+    # For the dentist role: which config.toml dentist this person is.
+    dentist = CharField(max_length=32, null=True)
+    # Deactivated accounts stay, so the history still names who did what.
     active = BooleanField(default=True)
     session_epoch = IntegerField(default=0)
     created_at = DateTimeField(default=utcnow)
+
+    # Flask-Login reads these four.
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        # The epoch in the id makes a sign-out or reset end every old cookie.
+        return f"{self.id}:{self.session_epoch}"
 
 
 class Ticket(BaseModel):
@@ -117,7 +134,177 @@ class PrintJob(BaseModel):
     failing_since = FloatField(null=True)
 
 
-TABLES = (Dentist, StaffUser, Ticket, TicketEvent, PrintJob)
+class Patient(BaseModel):
+    """A patient's card; its number is P- and the id, padded (P-000123)."""
+
+    first_name = CharField(max_length=64)  # as typed, apostrophe forms included
+    last_name = CharField(max_length=64)
+    birth_date = DateField(null=True)
+    phone = CharField(max_length=20, null=True, index=True)  # E.164
+    email = CharField(max_length=254, default="")
+    lang = CharField(max_length=2, default="uz")
+    condition = TextField(default="")  # the dental condition, in staff's words
+    notes = TextField(default="")
+    category = CharField(max_length=16, default="new")  # new, returning
+    flags = TextField(default="")  # risk flag codes, comma-separated
+    sms_consent = BooleanField(default=False)
+    email_consent = BooleanField(default=False)
+    # Script-neutral keys ("karimov ali", "ali karimov") for search and duplicates.
+    name_key = CharField(max_length=140, default="", index=True)
+    name_key_reversed = CharField(max_length=140, default="", index=True)
+    created_at = DateTimeField(default=utcnow)
+    updated_at = DateTimeField(default=utcnow)
+    # Deleted on request: identity wiped, anonymous history kept.
+    deleted_at = DateTimeField(null=True)
+    # Merged into another card: this row only redirects there.
+    merged_into = ForeignKeyField(
+        "self", null=True, backref="merged_cards", index=False
+    )
+
+
+class RiskFlag(BaseModel):
+    """A risk flag the clinic added to the built-in ones, named in each language."""
+
+    code = CharField(primary_key=True, max_length=32)
+    name_uz = CharField(max_length=64)
+    name_ru = CharField(max_length=64)
+    name_en = CharField(max_length=64)
+    created_at = DateTimeField(default=utcnow)
+
+
+class Visit(BaseModel):
+    """A ticket linked to a patient's card: the service given, the dentist's note."""
+
+    patient = ForeignKeyField(Patient, backref="visits")
+    ticket = ForeignKeyField(Ticket, unique=True, backref="visit")
+    source = CharField(max_length=16)  # "staff" or "kiosk" (the patient's phone)
+    note = TextField(default="")
+    actor = CharField(max_length=64)
+    at = DateTimeField(default=utcnow)
+
+
+class Payment(BaseModel):
+    """Money a patient paid: whole so'm, by cash, card or transfer."""
+
+    patient = ForeignKeyField(Patient, backref="payments")
+    amount = IntegerField()
+    method = CharField(max_length=16)
+    day = CharField(max_length=10, index=True)  # clinic day, for the takings
+    note = CharField(max_length=200, default="")
+    actor = CharField(max_length=64)
+    at = DateTimeField(default=utcnow)
+
+
+class Complaint(BaseModel):
+    """A complaint the patient made, written down by reception or the dentist."""
+
+    patient = ForeignKeyField(Patient, backref="complaints")
+    text = TextField()
+    actor = CharField(max_length=64)
+    at = DateTimeField(default=utcnow)
+
+
+class PatientAudit(BaseModel):
+    """One line of a card's audit log: who viewed or changed it, when, what."""
+
+    patient = ForeignKeyField(Patient, backref="audit")
+    action = CharField(max_length=24)
+    detail = CharField(max_length=200, default="")  # field names, never values
+    actor = CharField(max_length=64)
+    at = DateTimeField(default=utcnow)
+
+
+class WorkPlan(BaseModel):
+    """A dentist's working hours on one weekday, in one room, with breaks."""
+
+    dentist = CharField(max_length=32)
+    weekday = IntegerField()  # 0 = Monday, as datetime.weekday()
+    starts = CharField(max_length=5)  # "09:00", clinic time
+    ends = CharField(max_length=5)
+    room = CharField(max_length=32)
+    breaks = CharField(default="")  # "13:00-14:00,16:00-16:15"
+
+    class Meta:
+        indexes = ((("dentist", "weekday"), True),)
+
+
+class PlanException(BaseModel):
+    """A day off, a vacation, or changed hours for a dentist on some dates."""
+
+    dentist = CharField(max_length=32)
+    first_day = CharField(max_length=10)  # YYYY-MM-DD, clinic days
+    last_day = CharField(max_length=10)
+    kind = CharField(max_length=8)  # "off" or "hours"
+    starts = CharField(max_length=5, default="")  # for "hours"
+    ends = CharField(max_length=5, default="")
+    room = CharField(max_length=32, default="")  # "" keeps the weekly plan's room
+    note = CharField(max_length=120, default="")
+
+
+class Holiday(BaseModel):
+    """A clinic day when nobody works and nobody can book."""
+
+    day = CharField(max_length=10, unique=True)
+    name = CharField(max_length=120, default="")
+
+
+class EmergencyBlock(BaseModel):
+    """Time kept free for urgent cases: on a weekday, or on one date."""
+
+    dentist = CharField(max_length=32)
+    weekday = IntegerField(null=True)
+    day = CharField(max_length=10, null=True)
+    starts = CharField(max_length=5)
+    ends = CharField(max_length=5)
+
+
+class Appointment(BaseModel):
+    """A booked visit: a dentist, a room and a time for one service."""
+
+    code = CharField(max_length=16, unique=True)
+    dentist = CharField(max_length=32)
+    room = CharField(max_length=32)
+    service = CharField(max_length=32)
+    day = CharField(max_length=10)  # clinic day of starts_at
+    starts_at = DateTimeField()  # naive UTC, as every stored time
+    ends_at = DateTimeField()
+    patient_name = CharField(max_length=120)
+    phone = CharField(max_length=20, index=True)  # E.164
+    lang = CharField(max_length=2)
+    urgent = BooleanField(default=False)
+    # booked -> checked_in, or cancelled / missed
+    state = CharField(max_length=16, default="booked")
+    ticket = ForeignKeyField(Ticket, null=True, backref="appointments")
+    booked_by = CharField(max_length=64)  # "staff:3", "patient"
+    created_at = DateTimeField(default=utcnow)
+    changed_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = (
+            (("day", "dentist", "state"), False),
+            (("day", "room", "state"), False),
+            (("state", "starts_at"), False),
+        )
+
+
+TABLES = (
+    Dentist,
+    StaffUser,
+    Ticket,
+    TicketEvent,
+    PrintJob,
+    Patient,
+    RiskFlag,
+    Visit,
+    Payment,
+    Complaint,
+    PatientAudit,
+    WorkPlan,
+    PlanException,
+    Holiday,
+    EmergencyBlock,
+    Appointment,
+)
 
 
 def create_tables() -> None:

@@ -26,6 +26,7 @@ def index():
         "index.html",
         kiosks=the_hub.config.kiosks,
         public_url=the_hub.public_url,
+        public_booking=the_hub.config.booking.public,
     )
 
 

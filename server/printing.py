@@ -38,13 +38,9 @@ logger = logging.getLogger(__name__)
 
 IDLE_WAKE_SECONDS = 5.0
 STATUS_CHECK_SECONDS = 20.0
-# TODO: write these for staff in their language (the catalogs), like the rest.
-_STATUS_ERRORS = {
-    "paper_out": "The printer is out of paper. Put in a new roll.",
-    "paper_low": "The paper roll is nearly finished. Have a new roll ready.",
-    "offline": "The printer does not answer or reports an error: check its power, "
-    "cable, cover and paper.",
-}
+# What a printer's own status report means for staff; the pages word each
+# problem from the catalogs (reception.problem_<code>).
+STATUS_PROBLEMS = {"paper_out", "paper_low", "offline"}
 FIRST_RETRY_SECONDS = 2.0
 
 
@@ -53,7 +49,10 @@ class PrinterState:
     """What the staff pages show about one printer."""
 
     id: str
-    state: str = "unknown"  # unknown, online, offline
+    state: str = "unknown"  # unknown, online, offline, paper_out, paper_low
+    # A catalog code for staff (paper_out, paper_low, offline, send_failed) and
+    # the technical detail behind it, as the transport reported it.
+    problem: str = ""
     last_error: str = ""
     jobs_waiting: int = 0
     jobs_failed: int = 0
@@ -127,10 +126,16 @@ class Spool:
             return "failed"
         return "printing"
 
-    def _set_state(self, printer_id: str, state: str, error: str = "") -> None:
+    def _set_state(
+        self, printer_id: str, state: str, error: str = "", problem: str = ""
+    ) -> None:
         current = self._states[printer_id]
-        changed = current.state != state or current.last_error != error
-        current.state, current.last_error = state, error
+        changed = (current.state, current.problem, current.last_error) != (
+            state,
+            problem,
+            error,
+        )
+        current.state, current.problem, current.last_error = state, problem, error
         if not changed:
             return
         if state == "offline":
@@ -203,7 +208,8 @@ class Spool:
             current = self._states[printer.id]
             if status == current.state == "offline":
                 continue  # keep the failed send's own, more precise, reason
-            self._set_state(printer.id, status, _STATUS_ERRORS.get(status, ""))
+            problem = status if status in STATUS_PROBLEMS else ""
+            self._set_state(printer.id, status, problem=problem)
 
     def stop(self) -> None:
         self._stopping = True
@@ -248,14 +254,15 @@ class Spool:
             self._send(printer, ticket)
         except PrinterUnavailable as err:
             self._retry_later(job, str(err))
-            self._set_state(printer.id, "offline", str(err))
+            problem = "paper_out" if err.paper_out else "send_failed"
+            self._set_state(printer.id, "offline", str(err), problem)
             return
         except Exception as err:
             # A bad [[printers]] entry (say an unknown profile) or a bug: a retry
             # cannot help, and a job left "printing" would wait unseen for ever.
             logger.exception("print job %d failed on printer %s", job.id, printer.id)
             self._finish(job, "failed", str(err))
-            self._set_state(printer.id, "offline", str(err))
+            self._set_state(printer.id, "offline", str(err), "send_failed")
             return
         self._finish(job, "printed")
         if self._states[printer.id].state != "paper_low":  # still true after a print
@@ -267,8 +274,11 @@ class Spool:
         # A printer without paper still accepts the bytes: ask first, so a
         # ticket is kept for a retry instead of being "sent" into nothing.
         if printer.type == "network" and query_status(device) == "paper_out":
-            message = _STATUS_ERRORS["paper_out"]
-            raise PrinterUnavailable(message, printer_id=printer.id)
+            raise PrinterUnavailable(
+                "the printer reports it is out of paper",
+                printer_id=printer.id,
+                paper_out=True,
+            )
         self._deliver(printer, device, layout, name=f"{ticket.day}_{ticket.label}")
 
     def _deliver(

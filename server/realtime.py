@@ -184,9 +184,13 @@ class Broadcaster:
         """Tell the display and staff which rooms are closed for a break."""
         rooms = {"paused": hub().queue.paused_rooms()}
         self.send(DISPLAY, "rooms", rooms)
-        self.send(STAFF, "rooms", rooms)
+        self.send_all_staff("rooms", rooms)
+
+    def send_all_staff(self, name: str, payload: dict) -> None:
+        """Send a message to the staff pages and to every dentist's tablet."""
+        self.send(STAFF, name, payload)
         for service in hub().config.services:
-            self.send(tablet_stream(service.id), "rooms", rooms)
+            self.send(tablet_stream(service.id), name, payload)
 
 
 def housekeeping(app, interval: float = 30.0) -> None:
@@ -198,12 +202,19 @@ def housekeeping(app, interval: float = 30.0) -> None:
     while True:
         try:
             with app.app_context():
-                the_hub = hub()
-                the_hub.publish(the_hub.queue.roll_day())
-                the_hub.broadcaster.send_lines()
+                tidy_up()
         except Exception:
             logger.exception("housekeeping failed; trying again shortly")
         socketio.sleep(interval)
+
+
+def tidy_up() -> None:
+    """Run housekeeping once: expire, mark missed appointments, send lines."""
+    the_hub = hub()
+    the_hub.publish(the_hub.queue.roll_day())
+    if the_hub.bookings.mark_missed():
+        the_hub.broadcaster.send_all_staff("appointments", {})
+    the_hub.broadcaster.send_lines()
 
 
 # -- snapshots -------------------------------------------------------------

@@ -132,6 +132,25 @@ def hub(app):
     return app.extensions["navbat"]
 
 
+STAFF_PASSWORD = "a-long-staff-password"
+
+
+def sign_in_staff(client, role: str, dentist: str | None = None) -> dict:
+    """Create a staff user with role, sign client in as them; return CSRF headers."""
+    from server import auth
+    from server.models import StaffUser
+
+    username = f"{role}.{dentist}" if dentist else f"{role}.user"
+    if not StaffUser.select().where(StaffUser.username == username).exists():
+        auth.create_user(username, STAFF_PASSWORD, role, f"Test {role}", dentist)
+    answer = client.post(
+        "/api/v1/staff/login?lang=en",
+        json={"username": username, "password": STAFF_PASSWORD},
+    )
+    assert answer.status_code == 200, answer.get_json()
+    return {"X-CSRF-Token": answer.get_json()["csrf"]}
+
+
 # -- a real hub process ---------------------------------------------------------
 
 

@@ -843,3 +843,61 @@ def test_a_ticket_without_a_kiosk_has_no_paper(client):
 
     assert response.get_json()["printer"] == "none"
     assert client.get(f"/api/v1/tickets/{token}/paper").get_json() == {"paper": "none"}
+
+
+# -- the tablet locks itself when nobody touches it ------------------------------------
+
+
+def leave_tablet_alone(client, minutes: float) -> None:
+    with client.session_transaction() as saved:
+        saved["seen"] -= int(minutes * 60)
+
+
+def test_an_idle_tablet_asks_for_the_pin_again(tablet):
+    client, headers = tablet
+    leave_tablet_alone(client, 11)
+
+    action = client.post("/api/v1/dentist/call-next", headers=headers)
+    page = client.get("/dentist/?lang=en").get_data(as_text=True)
+
+    assert action.status_code == 401
+    assert error_of(action)["code"] == "sign_in_dentist"
+    assert '"locked": "karimova"' in page
+    assert "tablet.js" not in page
+    assert dentist_login(client).status_code == 200
+    assert client.get("/api/v1/dentist/state").status_code == 200
+
+
+def test_touching_the_tablet_keeps_it_unlocked(tablet):
+    client, headers = tablet
+    leave_tablet_alone(client, 9)
+    assert client.post("/api/v1/dentist/awake", headers=headers).status_code == 204
+
+    leave_tablet_alone(client, 9)
+
+    assert client.get("/api/v1/dentist/state").status_code == 200
+    page = client.get("/dentist/").get_data(as_text=True)
+    assert "tablet.js" in page
+
+
+def test_reading_the_state_alone_does_not_keep_it_unlocked(tablet):
+    client, _ = tablet
+    leave_tablet_alone(client, 6)
+    client.get("/api/v1/dentist/state")
+
+    leave_tablet_alone(client, 6)
+
+    assert client.get("/api/v1/dentist/state").status_code == 401
+
+
+def test_a_locked_tablet_cannot_join_the_staff_stream(tablet, app):
+    from server.realtime import socketio
+
+    client, _ = tablet
+    leave_tablet_alone(client, 11)
+
+    socket = socketio.test_client(
+        app, flask_test_client=client, auth={"audience": "staff"}
+    )
+
+    assert not socket.is_connected()

@@ -8,7 +8,6 @@ reworded string does not break these tests; a broken page does.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,8 +16,9 @@ import pytest
 import requests
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from server import i18n
 from tests.browser import Recorder, chromium_path, launch
-from tests.conftest import ROOT, HubProcess, base_raw_config, start_hub
+from tests.conftest import HubProcess, base_raw_config, start_hub
 
 pytestmark = pytest.mark.browser
 
@@ -40,8 +40,15 @@ KIOSK_ID = CONFIG["kiosks"][0]["id"]
 
 
 def _strings(lang: str) -> dict:
-    path = ROOT / "server" / "translations" / f"{lang}.toml"
-    return tomllib.loads(path.read_text(encoding="utf-8"))
+    """One language's catalog as nested tables: UZ["kiosk"]["greeting"]."""
+    nested: dict = {}
+    for key, text in i18n.catalog(lang).items():
+        *sections, name = key.split(".")
+        table = nested
+        for section in sections:
+            table = table.setdefault(section, {})
+        table[name] = text
+    return nested
 
 
 UZ = _strings("uz")

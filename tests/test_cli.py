@@ -139,3 +139,45 @@ def test_printer_test_says_why_nothing_printed(tmp_path):
     assert result.returncode == 1
     assert "Test page NOT printed" in result.stderr
     assert f"127.0.0.1:{port}" in result.stderr
+
+
+def test_add_user_creates_an_admin_who_can_sign_in(tmp_path):
+    path = write_config(tmp_path)
+
+    added = run_cli(
+        path, "add-user", "Owner", "--role", "admin", "--name", "Clinic Owner"
+    )
+    again = run_cli(path, "add-user", "owner", "--role", "admin")
+
+    assert added.returncode == 0, added.stderr
+    password = added.stdout.strip().rsplit(" ", 1)[-1]
+    assert again.returncode == 2
+    assert "exists" in again.stderr
+    hub = start_hub(tmp_path, "threading")
+    try:
+        login = requests.post(
+            hub.url + "/api/v1/staff/login",
+            json={"username": "owner", "password": password},
+            timeout=5,
+        )
+        assert login.json()["role"] == "admin"
+    finally:
+        hub.stop()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["x", "--role", "admin"], "3 to 32"),
+        (["doc", "--role", "dentist"], "--dentist goes with --role dentist"),
+        (["doc", "--role", "receptionist", "--dentist", "karimova"], "--dentist goes"),
+        (["doc", "--role", "dentist", "--dentist", "nobody"], "no dentist 'nobody'"),
+    ],
+)
+def test_add_user_refuses_bad_details(tmp_path, args, message):
+    path = write_config(tmp_path)
+
+    result = run_cli(path, "add-user", *args)
+
+    assert result.returncode == 2
+    assert message in result.stderr

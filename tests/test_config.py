@@ -107,6 +107,12 @@ BROKEN = [
         id="port-range",
     ),
     pytest.param(
+        _set("server.tablet_lock_minutes", -1),
+        "server.tablet_lock_minutes",
+        "-1 must be 0 (never) to 720 minutes",
+        id="tablet-lock-range",
+    ),
+    pytest.param(
         _set("printers.0.width_mm", 70),
         "printers[0].width_mm",
         "70 must be 58 or 80",

@@ -12,9 +12,9 @@ import pytest
 from server import i18n
 from tests.conftest import ROOT
 
-ERROR_CLASSES = {"HubError", "QueueError", "AuthError", "InputError"}
+ERROR_CLASSES = {"HubError", "QueueError", "AuthError", "InputError", "BookingError"}
 # Where the hub's Python lives: the server package and the surfaces' blueprints.
-CODE_DIRS = ("server", "dentist", "display", "kiosk", "phone", "reception")
+CODE_DIRS = ("server", "dentist", "display", "kiosk", "phone", "reception", "booking")
 
 
 def placeholders(text: str) -> set[str]:
@@ -215,7 +215,9 @@ def template_keys() -> set[str]:
     keys = set()
     for folder in CODE_DIRS:
         for path in (ROOT / folder).rglob("*.html"):
-            keys |= set(re.findall(r"""_\(\s*["']([\w.]+)["']""", path.read_text()))
+            keys |= set(
+                re.findall(r"""_\(\s*["']([\w.]+)["']\s*[,)]""", path.read_text())
+            )
     return keys
 
 
@@ -256,3 +258,17 @@ def test_each_language_has_the_same_files():
 
     assert names["en"], names
     assert names["uz"] == names["ru"] == names["en"]
+
+
+def test_every_printer_problem_has_words_for_staff():
+    from server.printing import STATUS_PROBLEMS
+
+    source = (ROOT / "server" / "printing.py").read_text(encoding="utf-8")
+    problems = STATUS_PROBLEMS | set(re.findall(r'"(send_failed)"', source))
+    assert "send_failed" in problems
+
+    for lang in i18n.LANGUAGES:
+        missing = [
+            p for p in problems if f"reception.problem_{p}" not in i18n.catalog(lang)
+        ]
+        assert missing == [], lang

@@ -472,7 +472,7 @@ def test_paper_out_keeps_the_ticket_until_a_new_roll(networked, fake_printer):
     assert fake_printer.jobs == [], "nothing is sent to a printer without paper"
     hub.spool.check_printers()
     [state] = hub.spool.states()
-    assert state["state"] == "paper_out"
+    assert (state["state"], state["problem"]) == ("paper_out", "paper_out")
 
     fake_printer.mode = "ok"
     hub.spool.check_printers()
@@ -508,5 +508,5 @@ def test_paper_running_low_warns_staff_and_keeps_printing(networked, fake_printe
 
     [state] = hub.spool.states()
     assert state["state"] == "paper_low"
-    assert "nearly finished" in state["last_error"]
+    assert state["problem"] == "paper_low"
     assert printed_labels(fake_printer.jobs) == [issued["ticket"]["label"]]

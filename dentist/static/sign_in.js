@@ -17,6 +17,7 @@
 
   function showError(message) {
     el.error.textContent = message;
+    el.error.className = "notice notice-error";
     el.error.hidden = false;
     pin = "";
     showPin();
@@ -26,21 +27,32 @@
     el.dots.textContent = "•".repeat(pin.length);
   }
 
+  function askPin(person) {
+    dentist = person.id;
+    pin = "";
+    showPin();
+    el.pinName.textContent = person.name;
+    el.names.hidden = true;
+    el.pinStep.hidden = false;
+    el.error.hidden = true;
+  }
+
   for (const person of data.dentists) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "btn";
     button.textContent = person.name;
-    button.addEventListener("click", () => {
-      dentist = person.id;
-      pin = "";
-      showPin();
-      el.pinName.textContent = person.name;
-      el.names.hidden = true;
-      el.pinStep.hidden = false;
-      el.error.hidden = true;
-    });
+    button.addEventListener("click", () => askPin(person));
     el.nameList.appendChild(button);
+  }
+
+  // Locked after a quiet while: the same dentist only types the PIN again.
+  const locked = data.dentists.find((person) => person.id === data.locked);
+  if (locked) {
+    askPin(locked);
+    el.error.textContent = data.strings["dentist.locked_idle"];
+    el.error.className = "notice";
+    el.error.hidden = false;
   }
 
   for (const key of document.querySelectorAll("[data-digit]")) {

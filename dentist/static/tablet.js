@@ -35,6 +35,9 @@
     transferError: document.getElementById("transfer-error"),
     transferCancel: document.getElementById("transfer-cancel"),
     transferSubmit: document.getElementById("transfer-submit"),
+    agendaHours: document.getElementById("agenda-hours"),
+    agendaWalkIns: document.getElementById("agenda-walk-ins"),
+    agendaList: document.getElementById("agenda-list"),
   };
 
   // Which buttons make sense now; "pause" is the Pause/Resume button.
@@ -108,6 +111,8 @@
     el.transfer.disabled = acting || !allowed("transfer");
     el.reprint.disabled = acting || !(state && state.current);
     renderWaiting();
+    // The current patient's card, if linked (current_patient.js).
+    document.dispatchEvent(new CustomEvent("navbat:current", { detail: current }));
   }
 
   function renderWaiting() {
@@ -165,6 +170,61 @@
     } catch (err) {
       showError(err.message);
     }
+    refreshAgenda();
+  }
+
+  // -- today's plan, appointments and walk-ins: a compact panel ---------------
+
+  const clock = new Intl.DateTimeFormat("en-GB", {
+    timeZone: data.timezone,
+    hour: "2-digit",
+    minute: "2-digit",
+    hour12: false,
+  });
+  const timeOf = (iso) => clock.format(new Date(iso));
+
+  async function refreshAgenda() {
+    let today;
+    try {
+      today = await api("GET", "/dentist/today");
+    } catch (err) {
+      return; // the main panel already says what went wrong
+    }
+    const plan = today.plan;
+    el.agendaHours.textContent = plan
+      ? t("agenda.hours", {
+          starts: timeOf(plan.starts),
+          ends: timeOf(plan.ends),
+          room: data.rooms[plan.room] || plan.room,
+        }) +
+        plan.breaks
+          .map((b) => ", " + t("agenda.break", { starts: timeOf(b[0]), ends: timeOf(b[1]) }))
+          .join("")
+      : t("agenda.off");
+    el.agendaWalkIns.textContent = t("agenda.walk_ins", { count: today.walk_ins });
+    const items = today.appointments.map((a) => {
+      const li = document.createElement("li");
+      li.className = "agenda-item";
+      li.dataset.state = a.state;
+      const when = document.createElement("strong");
+      when.textContent = timeOf(a.starts);
+      const what = document.createElement("span");
+      what.textContent = `${serviceName(a.service)} · ${a.patient_name}`;
+      const status = document.createElement("span");
+      status.className = "agenda-state";
+      status.textContent = a.ticket
+        ? `${t("booking.state_" + a.state)} · ${a.ticket}`
+        : t("booking.state_" + a.state);
+      li.append(when, what, status);
+      return li;
+    });
+    if (items.length === 0) {
+      const li = document.createElement("li");
+      li.className = "agenda-none";
+      li.textContent = t("agenda.none");
+      items.push(li);
+    }
+    el.agendaList.replaceChildren(...items);
   }
 
   function refreshSoon() {
@@ -313,11 +373,34 @@
   });
   setInterval(refresh, 60000); // keeps the "waiting N min" lines current
 
+  // Untouched for the clinic's lock time, the tablet goes back to the PIN pad,
+  // so nobody passing by reads a patient's details. The hub keeps the same
+  // clock: a touch tells it (at most every 30 s) that someone is here.
+  const lockMs = data.lock_minutes * 60000;
+  let lastTouch = Date.now();
+  let lastAwake = Date.now();
+  document.addEventListener(
+    "pointerdown",
+    () => {
+      lastTouch = Date.now();
+      if (lastTouch - lastAwake > 30000) {
+        lastAwake = lastTouch;
+        api("POST", "/dentist/awake").catch(() => {});
+      }
+    },
+    true,
+  );
+  if (lockMs) {
+    setInterval(() => {
+      if (Date.now() - lastTouch >= lockMs) location.reload();
+    }, 5000);
+  }
+
   refresh();
   Navbat.live({
     auth: { audience: "staff" },
     dot: el.dot,
     onSnapshot: refreshSoon,
-    handlers: { queue: refreshSoon, rooms: refreshSoon },
+    handlers: { queue: refreshSoon, rooms: refreshSoon, appointments: refreshSoon },
   });
 })();

@@ -37,12 +37,27 @@
     printer: document.getElementById("result-printer"),
     ok: document.getElementById("result-ok"),
     closes: document.getElementById("result-closes"),
+    resultPriority: document.getElementById("result-priority"),
+    resultMessage: document.getElementById("result-message"),
+    checkin: document.getElementById("checkin"),
+    checkinTitle: document.getElementById("checkin-title"),
+    checkinPrompt: document.getElementById("checkin-prompt"),
+    checkinCode: document.getElementById("checkin-code"),
+    keypad: document.getElementById("keypad"),
+    checkinError: document.getElementById("checkin-error"),
+    checkinBack: document.getElementById("checkin-back"),
+    checkinSubmit: document.getElementById("checkin-submit"),
+    checkinTemplate: document.getElementById("checkin-template"),
   };
+  // A check-in screen nobody touches goes back to the start.
+  const CHECKIN_IDLE_SECONDS = 60;
+  const CODE_MAX = 16;
 
   let lang = data.default_language;
   let waiting = {};
   let busy = false;
   let countdown = null;
+  let held = false; // the phone step is open: the result screen stays
   let errorTimer = null;
   let priorityTimer = null;
   let priorityOn = false;
@@ -53,6 +68,9 @@
   // Each tile's button and the parts of it that change, looked up once.
   const tiles = {};
   let urgentTile = null;
+  let checkinTile = null;
+  let typed = "";
+  let checkinTimer = null;
   const urgentService = data.services.find((s) => s.id === data.emergency_service);
 
   function t(key, params) {
@@ -88,6 +106,14 @@
       );
       el.tiles.appendChild(button);
     }
+    const button = el.checkinTemplate.content.firstElementChild.cloneNode(true);
+    checkinTile = {
+      button,
+      title: button.querySelector(".kiosk-urgent-title"),
+      count: button.querySelector(".kiosk-urgent-hint"),
+    };
+    button.addEventListener("click", openCheckIn);
+    el.tiles.appendChild(button);
   }
 
   function allTiles() {
@@ -126,7 +152,11 @@
       urgentTile.button.dataset.closed = String(closed);
       urgentTile.button.disabled = busy || closed;
     }
+    checkinTile.title.textContent = t("checkin.tile");
+    checkinTile.count.textContent = t("checkin.tile_hint");
+    checkinTile.button.disabled = busy;
     renderPriority();
+    renderCheckIn();
   }
 
   function renderTile(service, tile) {
@@ -243,6 +273,13 @@
   }
 
   function showResult(service, answer) {
+    const priority = answer.ticket.priority;
+    el.resultPriority.hidden = priority === "normal";
+    el.resultPriority.className = "kiosk-result-priority priority priority-" + priority;
+    el.resultPriority.textContent = priority === "normal" ? "" : t("priority." + priority);
+    el.resultMessage.hidden = !answer.message;
+    el.resultMessage.textContent = answer.message || "";
+    el.checkin.hidden = true;
     el.label.textContent = t("kiosk.your_number");
     el.number.textContent = answer.ticket.label;
     el.service.textContent = service.name[lang];
@@ -257,6 +294,10 @@
     el.ok.textContent = t("kiosk.done");
     el.start.hidden = true;
     el.result.hidden = false;
+    // The optional phone step (phone_link.js) offers itself on the result.
+    document.dispatchEvent(
+      new CustomEvent("navbat:ticket", { detail: { token: answer.ticket.token, lang } }),
+    );
     if (answer.printer === "none") {
       el.printer.textContent = "";
       startCountdown(RESULT_SECONDS);
@@ -300,6 +341,7 @@
   }
 
   function startCountdown(seconds) {
+    if (held) return;
     let left = seconds;
     const tick = () => {
       el.closes.textContent = t("kiosk.closes_in", { seconds: left });
@@ -312,7 +354,11 @@
 
   function backToStart() {
     clearInterval(countdown);
+    held = false;
+    document.dispatchEvent(new CustomEvent("navbat:start"));
+    clearTimeout(checkinTimer);
     el.result.hidden = true;
+    el.checkin.hidden = true;
     el.start.hidden = false;
     const switched = lang !== data.default_language;
     lang = data.default_language;
@@ -332,6 +378,104 @@
     el.error.hidden = true;
   }
 
+  // -- "I have an appointment": a code or phone on the keypad, then a ticket --
+
+  function buildKeypad() {
+    const keys = [..."1234567890", ...data.code_letters];
+    for (const key of keys) {
+      el.keypad.append(keypadButton(key, key, () => press(key)));
+    }
+    el.keypad.append(
+      keypadButton("⌫", "checkin.delete", () => press(null), "kiosk-key-wide"),
+      keypadButton("", "checkin.clear", () => {
+        typed = "";
+        renderCheckIn();
+      }, "kiosk-key-wide"),
+    );
+  }
+
+  function keypadButton(text, label, onPress, className) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "kiosk-key " + (className || "");
+    button.textContent = text;
+    button.dataset.label = label;
+    button.addEventListener("click", onPress);
+    return button;
+  }
+
+  function press(key) {
+    typed = key === null ? typed.slice(0, -1) : (typed + key).slice(0, CODE_MAX);
+    el.checkinError.hidden = true;
+    idleCheckIn();
+    renderCheckIn();
+  }
+
+  function renderCheckIn() {
+    el.checkinTitle.textContent = t("checkin.title");
+    el.checkinPrompt.textContent = t("checkin.prompt");
+    el.checkinCode.textContent = typed;
+    el.checkinBack.textContent = t("checkin.back");
+    el.checkinSubmit.textContent = t("checkin.submit");
+    el.checkinSubmit.disabled = busy || typed.length < 6;
+    for (const key of el.keypad.children) {
+      const label = key.dataset.label;
+      if (label.startsWith("checkin.")) {
+        key.setAttribute("aria-label", t(label));
+        if (!key.textContent || key.dataset.label === "checkin.clear") key.textContent = t(label);
+      }
+    }
+  }
+
+  function idleCheckIn() {
+    clearTimeout(checkinTimer);
+    checkinTimer = setTimeout(backToStart, CHECKIN_IDLE_SECONDS * 1000);
+  }
+
+  function openCheckIn() {
+    if (busy) return;
+    typed = "";
+    hideError();
+    el.checkinError.hidden = true;
+    el.start.hidden = true;
+    el.checkin.hidden = false;
+    idleCheckIn();
+    renderCheckIn();
+  }
+
+  async function checkIn() {
+    if (busy || typed.length < 6) return;
+    busy = true;
+    renderCheckIn();
+    let answer = null;
+    try {
+      const response = await fetch("/api/v1/checkin", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ kiosk: data.kiosk, code: typed, lang }),
+      });
+      answer = { status: response.status, json: await response.json() };
+    } catch (err) {
+      el.checkinError.textContent = t("kiosk.error_offline");
+      el.checkinError.hidden = false;
+    }
+    busy = false;
+    if (answer && answer.status === 201) {
+      clearTimeout(checkinTimer);
+      const service = data.services.find((s) => s.id === answer.json.ticket.service);
+      showResult(service, answer.json);
+    } else if (answer) {
+      el.checkinError.textContent =
+        (answer.json.error && answer.json.error.message) || t("kiosk.error_issue");
+      el.checkinError.hidden = false;
+      idleCheckIn();
+    }
+    renderCheckIn();
+  }
+
+  el.checkinBack.addEventListener("click", backToStart);
+  el.checkinSubmit.addEventListener("click", checkIn);
+
   for (const button of el.langs) {
     button.addEventListener("click", () => {
       lang = button.dataset.lang;
@@ -341,6 +485,15 @@
   }
   if (el.priority) el.priority.addEventListener("click", togglePriority);
   el.ok.addEventListener("click", backToStart);
+  // While the patient types their phone, the result screen does not close.
+  document.addEventListener("navbat:hold", () => {
+    held = true;
+    clearInterval(countdown);
+  });
+  document.addEventListener("navbat:release", () => {
+    held = false;
+    startCountdown(RESULT_SECONDS);
+  });
   el.result.addEventListener("click", (event) => {
     if (event.target === el.result) backToStart();
   });
@@ -348,6 +501,7 @@
   document.addEventListener("dblclick", (event) => event.preventDefault());
 
   buildTiles();
+  buildKeypad();
   render();
   loadServices();
   setInterval(loadServices, SERVICES_REFRESH_MS);

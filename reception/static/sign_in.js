@@ -23,7 +23,10 @@
       return;
     }
     if (response.ok) {
-      location.reload();
+      // Back to the staff page that asked for a sign-in, if it was one.
+      const next = new URLSearchParams(location.search).get("next");
+      if (next && next.startsWith("/reception/")) location.assign(next);
+      else location.reload();
       return;
     }
     const json = await response.json();

@@ -29,6 +29,13 @@
     return td;
   }
 
+  // The problem in the reader's words, with the transport's detail after it.
+  function problemText(printer) {
+    if (!printer.problem) return printer.last_error || "";
+    const text = t("reception.problem_" + printer.problem);
+    return printer.last_error ? `${text} (${printer.last_error})` : text;
+  }
+
   function renderPrinters() {
     const rows = Object.values(printers).map((printer) => {
       const tr = document.createElement("tr");
@@ -37,7 +44,7 @@
         cell(t("reception." + printer.state), "printer-" + printer.state),
         cell(String(printer.jobs_waiting)),
         cell(String(printer.jobs_failed)),
-        cell(printer.last_error),
+        cell(problemText(printer)),
       );
       return tr;
     });
@@ -49,7 +56,7 @@
         p.className = "notice notice-error";
         p.textContent = t("reception.printer_alert", {
           printer: printer.id,
-          error: printer.last_error,
+          error: problemText(printer),
         });
         return p;
       });
@@ -265,11 +272,6 @@
     refreshTimer = setTimeout(refreshTickets, 150);
   }
 
-  document.getElementById("sign-out").addEventListener("click", async () => {
-    await api("POST", "/staff/logout");
-    location.reload();
-  });
-
   Navbat.live({
     auth: { audience: "staff" },
     dot: el.dot,
@@ -281,6 +283,7 @@
     handlers: {
       queue: refreshSoon,
       rooms: () => {}, // breaks show on the tablets and the display
+      appointments: () => {}, // the schedule page shows them
       printer: (message) => {
         printers[message.id] = Object.assign(printers[message.id] || {}, message);
         renderPrinters();

@@ -42,8 +42,16 @@ Navbat.api = async function (method, path, body) {
     location.reload();
     throw new Error("signed out");
   }
+  if (response.status === 204) return null;
   const json = await response.json();
-  if (!response.ok) throw new Error(json.error ? json.error.message : response.statusText);
+  if (!response.ok) {
+    // Forms point at the field named by the refusal.
+    const error = new Error(json.error ? json.error.message : response.statusText);
+    error.code = json.error && json.error.code;
+    error.field = json.error && json.error.field;
+    error.status = response.status;
+    throw error;
+  }
   return json;
 };
 
