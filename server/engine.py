@@ -19,7 +19,7 @@ from peewee import Case, IntegrityError, fn
 
 from server import rules
 from server.config import WEEKDAYS, Config
-from server.db import Prepared, database, reading, writing
+from server.db import Prepared, database, insert, reading, writing
 from server.errors import QueueError
 from server.models import Dentist, PrintJob, Ticket, TicketEvent
 
@@ -221,7 +221,7 @@ class Queue:
                 ticket.dentist = dentist_id
                 ticket.save()
             if printer:
-                PrintJob.create(ticket=ticket.id, printer=printer)
+                insert(PrintJob, ticket=ticket.id, printer=printer)
             actor = f"kiosk:{kiosk_id}" if kiosk_id else "staff"
             event = self._log(ticket, "issued", None, actor)
             ahead = self._ahead(ticket)
@@ -260,7 +260,8 @@ class Queue:
         number = (last or 0) + 1
         prefix = self.config.service(service_id).prefix
         try:
-            return Ticket.create(
+            return insert(
+                Ticket,
                 day=day,
                 service=service_id,
                 series=service_id,

@@ -105,6 +105,8 @@ class Ticket(BaseModel):
             (("service", "state", "finished_at"), False),
             # A dentist's current ticket, without reading all their history.
             (("dentist", "state"), False),
+            # Waiting counts per service, read from the index alone.
+            (("state", "day", "service"), False),
         )
 
 
