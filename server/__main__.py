@@ -93,6 +93,7 @@ def _parser() -> argparse.ArgumentParser:
 def _run(config, args) -> int:
     from server.app import create_app
     from server.auth import bootstrap_credentials
+    from server.db import checkpoint_in_background
     from server.realtime import housekeeping, socketio
 
     host = args.host or config.server.host
@@ -105,6 +106,7 @@ def _run(config, args) -> int:
 
     app = create_app(config)
     hub = app.extensions["navbat"]
+    checkpoint_in_background(config.database_path)
 
     _show_credentials(bootstrap_credentials(config))
     hub.spool.recover()

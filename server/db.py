@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -44,6 +46,43 @@ def open_sqlite(path: Path) -> PooledSqliteDatabase:
         database.obj.close_all()  # a previous binding's idle connections (tests)
     database.initialize(db)
     return db
+
+
+def checkpoint_in_background(path: Path, interval: float = 1.0) -> None:
+    """Move the WAL's checkpoints out of the requests, into an OS thread.
+
+    SQLite checkpoints when a commit finds the WAL long, and a checkpoint
+    ends in fsync: milliseconds, more on a large database, during which an
+    eventlet hub serves nobody. A thread of its own checkpoints instead
+    (SQLite lets go of the GIL meanwhile); the hub's connections no longer do.
+    """
+    with database.connection_context():
+        database.obj.pragma("wal_autocheckpoint", 0, permanent=True)
+    database.obj.close_idle()  # pooled connections opened with the old setting
+    threading_, time_ = _native("threading"), _native("time")
+
+    def checkpoint_forever() -> None:
+        connection = sqlite3.connect(str(path), check_same_thread=False)
+        while True:
+            time_.sleep(interval)
+            try:
+                connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error as err:
+                # Not through logging: its locks are eventlet's, not this thread's.
+                print(f"navbat: checkpointing {path} failed: {err}", file=sys.stderr)
+
+    threading_.Thread(
+        target=checkpoint_forever, name="wal-checkpoint", daemon=True
+    ).start()
+
+
+def _native(module: str):
+    """Return a module as Python made it, even when eventlet patched it."""
+    try:
+        from eventlet import patcher
+    except ImportError:
+        return __import__(module)
+    return patcher.original(module)
 
 
 @contextlib.contextmanager
