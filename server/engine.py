@@ -683,23 +683,14 @@ class Queue:
         if self._durations is None:
             since = self.now() - timedelta(days=DURATION_DAYS)
             typical = {}
+            parse = datetime.fromisoformat
             for service in self.config.services:
-                rows = (
-                    Ticket.select(
-                        Ticket.called_at, Ticket.started_at, Ticket.finished_at
-                    )
-                    .where(
-                        (Ticket.service == service.id)
-                        & (Ticket.state == "done")
-                        & (Ticket.finished_at > since)
-                    )
-                    .order_by(Ticket.finished_at.desc())
-                    .limit(DURATION_SAMPLE)
-                )
+                # Every visit that ends asks again: plain rows, compiled once.
+                rows = _RECENT_VISITS.execute(service.id, since)
                 spans = [
-                    (t.finished_at - (t.started_at or t.called_at)).total_seconds()
-                    for t in rows
-                    if t.called_at
+                    (parse(finished) - parse(started)).total_seconds()
+                    for started, finished in rows
+                    if started
                 ]
                 typical[service.id] = timedelta(
                     seconds=_typical_seconds(spans, service.minutes * 60)
@@ -975,6 +966,21 @@ _LAST_NUMBER = Prepared(
 _DENTIST = Prepared(lambda id_: Dentist.select().where(Dentist.id == id_), 1)
 _STREAK = Prepared(
     lambda streak, id_: Dentist.update(priority_streak=streak).where(Dentist.id == id_),
+    2,
+)
+_RECENT_VISITS = Prepared(
+    lambda service, since: (
+        Ticket.select(
+            fn.COALESCE(Ticket.started_at, Ticket.called_at), Ticket.finished_at
+        )
+        .where(
+            (Ticket.service == service)
+            & (Ticket.state == "done")
+            & (Ticket.finished_at > since)
+        )
+        .order_by(Ticket.finished_at.desc())
+        .limit(DURATION_SAMPLE)
+    ),
     2,
 )
 _LINES: dict[tuple[str, ...] | None, Prepared] = {}
