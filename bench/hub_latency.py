@@ -57,7 +57,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     add("--warmup", type=float, default=1.0, help="steady part, before measuring")
     add("--history-tickets", type=int, default=1_000_000, help="0 skips it")
     add("--history-per-day", type=int, default=500, help="past tickets per day")
-    add("--history-seconds", type=float, default=5.0, help="steady part, measured")
+    add(
+        "--history-seconds",
+        type=float,
+        help="steady part with the history, measured (default: --seconds, so "
+        "both p99s come from as many calls)",
+    )
     add(
         "--sweep-rates",
         default="25,50,100,150,200,300,400,600,800",
@@ -77,6 +82,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.modes = [m for m in args.modes.split(",") if m]
     args.sweep_rates = [float(r) for r in args.sweep_rates.split(",") if r]
     args.call_rate = args.call_rate or args.issue_rate
+    args.history_seconds = args.history_seconds or args.seconds
     return args
 
 
