@@ -153,6 +153,7 @@ class Queue:
         # Seconds a forecast may be reused after the line changed; the hub
         # allows its flush interval, tests keep every answer exact.
         self.forecast_max_age = 0.0
+        # TODO: with several hub processes (PostgreSQL), their writes go unseen here.
         self._versions = itertools.count(1)
         self._version = 0
         self._forecast_cache: Forecast | None = None

@@ -122,6 +122,7 @@ class Broadcaster:
         line ten times a second would cost more than every call.
         """
         wanted = service_stream(ticket.service) if ticket.state == "waiting" else None
+        # TODO: with a message queue (several hubs), move phones on the other hubs too.
         server = self.socketio.server
         phones = list(server.manager.get_participants("/", ticket_stream(ticket.token)))
         for sid, _eio_sid in phones:
