@@ -12,7 +12,7 @@ import qrcode.image.svg
 from flask import Blueprint, Response, jsonify, request, session
 
 from server import auth
-from server.errors import HubError, InputError
+from server.errors import AuthError, HubError, InputError
 from server.hub import hub
 from server.i18n import pick_language, translate
 from server.rules import PRIORITIES
@@ -278,7 +278,7 @@ def ticket_qr(token: str):
 
 
 @bp.get("/tickets/<int:ticket_id>/history")
-@auth.staff_required
+@auth.desk_required
 def ticket_history(ticket_id: int):
     """Return a ticket's audit log (staff only)."""
     return jsonify(events=hub().queue.history(ticket_id))
@@ -289,6 +289,9 @@ def ticket_history(ticket_id: int):
 def reprint(ticket_id: int):
     """Queue a ticket's paper again on its kiosk's printer."""
     ticket = hub().queue.ticket(ticket_id)
+    tablet = auth.signed_in_dentist() if auth.current_staff() is None else None
+    if tablet and ticket.dentist != tablet:
+        raise AuthError("forbidden_role", 403)  # a tablet reprints its own patient's
     printer = hub().spool.printer_for_kiosk(ticket.kiosk) or hub().config.printers[0].id
     hub().spool.reprint(ticket.id, printer)
     return jsonify(ok=True, printer=printer), 202
@@ -457,7 +460,7 @@ def _staff_actor() -> str:
 
 
 @bp.post("/tickets/<int:ticket_id>/cancel")
-@auth.staff_required
+@auth.desk_required
 def staff_cancel(ticket_id: int):
     """Close a ticket whose patient left."""
     ticket, events = hub().queue.cancel(ticket_id, actor=_staff_actor())
@@ -466,7 +469,7 @@ def staff_cancel(ticket_id: int):
 
 
 @bp.post("/tickets/<int:ticket_id>/reinstate")
-@auth.staff_required
+@auth.desk_required
 def staff_reinstate(ticket_id: int):
     """Put a no-show back in line: the patient turned up after all."""
     ticket, events = hub().queue.reinstate(ticket_id, actor=_staff_actor())
@@ -475,7 +478,7 @@ def staff_reinstate(ticket_id: int):
 
 
 @bp.post("/tickets/<int:ticket_id>/priority")
-@auth.staff_required
+@auth.desk_required
 def staff_priority(ticket_id: int):
     """Change a waiting ticket's priority class (for example to emergency)."""
     priority = text_field(body(), "priority")
@@ -485,7 +488,7 @@ def staff_priority(ticket_id: int):
 
 
 @bp.post("/tickets/<int:ticket_id>/transfer")
-@auth.staff_required
+@auth.desk_required
 def staff_transfer(ticket_id: int):
     """Move a ticket to another service or dentist; it keeps its place in time."""
     data = body()
@@ -500,14 +503,14 @@ def staff_transfer(ticket_id: int):
 
 
 @bp.get("/printers")
-@auth.staff_required
+@auth.desk_required
 def printers():
     """Return each printer's state and waiting jobs (staff only)."""
     return jsonify(printers=hub().spool.states())
 
 
 @bp.get("/today")
-@auth.staff_required
+@auth.desk_required
 def today():
     """List today's tickets, newest first (staff only)."""
     return jsonify(tickets=[t.staff() for t in hub().queue.today_tickets()])

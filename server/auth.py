@@ -388,5 +388,7 @@ def public(view):
     return view
 
 
-# The front desk's queue actions; a dentist's tablet may reprint and look too.
+# The front desk's queue actions (cancel, priority, transfer, today's list).
+desk_required = roles_required(*DESK)
+# What the desk does and a dentist's tablet needs too: reprint its patient's paper.
 staff_required = roles_required(*DESK, tablet=True)

@@ -796,10 +796,28 @@ def test_reception_actions_need_sign_in_and_csrf(client, desk, queue):
     assert snapshot() == before
 
 
-def test_a_dentist_at_the_desk_is_logged_as_the_dentist(tablet, queue):
+@pytest.mark.parametrize(
+    ("action", "body"),
+    [
+        ("cancel", {}),
+        ("priority", {"priority": "emergency"}),
+        ("transfer", {"service": "treatment"}),
+        ("reinstate", {}),
+    ],
+)
+def test_a_tablet_cannot_do_the_desks_work(tablet, queue, action, body):
     ticket = issue(queue)
 
-    response = tablet.post(f"/tickets/{ticket.id}/cancel")
+    response = tablet.post(f"/tickets/{ticket.id}/{action}", json=body)
 
-    assert response.status_code == 200
-    assert history(queue, ticket.id)[-1] == ("cancelled", "dentist:karimova")
+    assert response.status_code == 403
+    assert [h[0] for h in history(queue, ticket.id)] == ["issued"]
+
+
+def test_a_tablet_reprints_only_its_own_patients_paper(tablet, queue):
+    ticket = issue(queue)
+    assert tablet.post(f"/tickets/{ticket.id}/reprint").status_code == 403
+
+    tablet.post("/dentist/call-next")
+
+    assert tablet.post(f"/tickets/{ticket.id}/reprint").status_code == 202
