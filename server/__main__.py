@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import fcntl
 import gc
 import logging
@@ -98,6 +99,10 @@ def _run(config, args) -> int:
 
     host = args.host or config.server.host
     port = args.port or config.server.port
+    # The printed addresses, QR codes and paper follow the flags too.
+    config = dataclasses.replace(
+        config, server=dataclasses.replace(config.server, host=host, port=port)
+    )
     try:
         _claim_single_hub(config.database_path, host, port)
     except RuntimeError as err:

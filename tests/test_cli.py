@@ -181,3 +181,23 @@ def test_add_user_refuses_bad_details(tmp_path, args, message):
 
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_run_flags_reach_the_printed_addresses_and_the_tickets(tmp_path):
+    from tests.conftest import HubProcess
+
+    path = write_config(
+        tmp_path, server={"host": "0.0.0.0", "port": 5000, "async_mode": "threading"}
+    )
+    port = free_port()
+    hub = HubProcess(path, port, "threading").start()  # run --host 127.0.0.1 --port
+    try:
+        issued = requests.post(
+            f"{hub.url}/api/v1/tickets",
+            json={"service": "checkup", "kiosk": "lobby", "lang": "en"},
+            timeout=5,
+        ).json()
+        assert f"127.0.0.1:{port}/kiosk/" in hub.log()
+        assert issued["url"].startswith(f"http://127.0.0.1:{port}/t/")
+    finally:
+        hub.stop()
