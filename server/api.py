@@ -31,11 +31,11 @@ def request_language(*, from_body: bool = True) -> str:
     """Pick the language for this request's messages."""
     clinic = hub().config.clinic
     data = _json_or_none() if from_body else None
-    candidates = [
-        data.get("lang") if isinstance(data, dict) else None,
-        request.args.get("lang"),
-        session.get("lang"),
-    ]
+    body_lang = data.get("lang") if isinstance(data, dict) else None
+    candidates = [body_lang, request.args.get("lang"), session.get("lang")]
+    if auth.current_staff() is not None:
+        # On staff forms "lang" is the patient's language, not the reader's.
+        candidates = [request.args.get("lang"), session.get("lang"), body_lang]
     return pick_language(
         [c for c in candidates if isinstance(c, str)],
         clinic.languages,

@@ -487,3 +487,18 @@ def test_a_dentist_has_no_registration_page(app):
     signed_out = app.test_client().get("/reception/patients")
     assert signed_out.status_code == 302
     assert signed_out.location.startswith("/reception/?next=")
+
+
+def test_staff_read_refusals_in_their_own_language_not_the_patients(desk):
+    client, headers = desk
+    with client.session_transaction() as saved:
+        saved["lang"] = "ru"
+
+    answer = client.post(
+        "/api/v1/patients",
+        json=dict(CARD, first_name="", lang="en", confirm_new=True),
+        headers=headers,
+    )
+
+    assert answer.status_code == 400
+    assert "Укажите" in answer.get_json()["error"]["message"]
