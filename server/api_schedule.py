@@ -37,9 +37,12 @@ def _day(value, field: str = "day") -> date:
     if value in (None, ""):
         return hub().bookings.today()
     try:
-        return date.fromisoformat(str(value))
+        day = date.fromisoformat(str(value))
     except ValueError:
         raise InputError("bad_day", field) from None
+    if not 2000 <= day.year <= 2999:  # a week's end must still be a date
+        raise InputError("bad_day", field)
+    return day
 
 
 def _start(data: dict) -> datetime:
@@ -49,6 +52,8 @@ def _start(data: dict) -> datetime:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise InputError("bad_start", "start") from None
+    if not 2000 <= moment.year <= 2999:
+        raise InputError("bad_start", "start")
     zone = hub().config.clinic.zone
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
 

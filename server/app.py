@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import Flask, request, session
 from jinja2 import pass_context
+from werkzeug.routing import IntegerConverter
 
 from server import config as config_module
 from server.booking import Bookings, seed_demo_schedule
@@ -33,6 +34,8 @@ def create_app(config: Config | None = None) -> Flask:
     """Build the hub: defaults, then config.toml (or the given config)."""
     config = config or config_module.load()
     app = Flask(__name__)
+    # An id past SQLite's 64-bit integers is simply not found (404), not a crash.
+    app.url_map.converters["int"] = DatabaseId
     var_dir = config.database_path.parent
     app.config.update(
         SECRET_KEY=_secret_key(var_dir),
@@ -156,6 +159,14 @@ def _translate_in_page_language(context, key: str, **params: object) -> str:
     # Read the template's own `lang`: a view may set it (the phone page speaks
     # its ticket's language), and the words must follow the <html lang>.
     return translate(context["lang"], key, **params)
+
+
+class DatabaseId(IntegerConverter):
+    """A URL's <int:...>, bounded to what a database row id can be."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def _secret_key(var_dir: Path) -> str:

@@ -424,6 +424,8 @@ class Registry:
         """Record that a ticket was this patient's visit."""
         if isinstance(ticket_id, bool) or not isinstance(ticket_id, int):
             raise InputError("field_missing", "ticket")
+        if not 0 < ticket_id < 2**63:
+            raise PatientError("unknown_ticket", 404)
         with writing():
             patient = self._patient(number)
             ticket = Ticket.get_or_none(Ticket.id == ticket_id)

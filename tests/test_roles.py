@@ -30,15 +30,16 @@ def guard(app, rule) -> tuple[tuple[str, ...], bool] | None:
     return view.navbat_roles
 
 
+def sample_value(converter):
+    if isinstance(converter, AnyConverter):
+        return sorted(converter.items)[0]
+    if isinstance(converter, IntegerConverter):
+        return 999_999  # nobody: allowed calls answer 404
+    return "x"
+
+
 def sample_url(rule) -> str:
-    values = {}
-    for name, converter in rule._converters.items():
-        if isinstance(converter, AnyConverter):
-            values[name] = sorted(converter.items)[0]
-        elif isinstance(converter, IntegerConverter):
-            values[name] = 999_999  # nobody: allowed calls answer 404
-        else:
-            values[name] = "x"
+    values = {name: sample_value(c) for name, c in rule._converters.items()}
     return rule.build(values, append_unknown=False)[1]
 
 
@@ -200,3 +201,26 @@ def test_the_staff_stream_is_for_staff_only(app, who, accepted):
     if accepted:
         assert socket.get_received()[0]["name"] == "snapshot"
         socket.disconnect()
+
+
+@pytest.mark.parametrize("who", ["admin", "receptionist"])
+def test_ids_past_a_database_integer_are_not_found_not_a_crash(app, who):
+    client = app.test_client()
+    headers = become(app, client, who)
+    huge = 10**30
+    crashes = []
+
+    for rule in api_rules(app):
+        if "<int:" not in rule.rule:
+            continue
+        values = {
+            name: huge if isinstance(conv, IntegerConverter) else sample_value(conv)
+            for name, conv in rule._converters.items()
+        }
+        path = rule.build(values, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            answer = client.open(path, method=method, json={}, headers=headers)
+            if answer.status_code >= 500:
+                crashes.append((method, path, answer.status_code))
+
+    assert crashes == []
