@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, jsonify, request
 from server import auth
 from server.api import body, request_language, text_field
 from server.api_patients import registry
-from server.booking import AppointmentView
+from server.booking import AppointmentView, looks_like_code
 from server.errors import BookingError, InputError
 from server.hub import hub
 from server.ratelimit import RateLimit
@@ -130,7 +130,9 @@ def _visible(appointment: AppointmentView) -> dict:
     staff = auth.current_staff()
     if staff.role != auth.DENTIST or staff.dentist == appointment.dentist:
         return appointment.staff()
-    return dict(appointment.public(), id=appointment.id)
+    # Another dentist's booking: when and what, never who, nor its code.
+    seen = {k: v for k, v in appointment.public().items() if k != "code"}
+    return dict(seen, id=appointment.id)
 
 
 def _free(service_id, day, dentist) -> list[Slot]:
@@ -565,9 +567,10 @@ def kiosk_check_in():
     typed = text_field(data, "code", max_len=32)
     try:
         return _check_in(typed, kiosk_id)
-    except BookingError as err:
-        if err.status == 404:
-            _missed_lookup()
+    except BookingError:
+        # Every refusal counts, not only unknown codes: typing other people's
+        # phones must not be a way to learn who comes when.
+        _missed_lookup()
         raise
 
 
@@ -605,5 +608,10 @@ def _check_in(typed: str, kiosk_id: str | None, actor: str | None = None):
         created=True,
         walk_in=result.walk_in,
         message=message,
-        appointment=result.appointment.public(),
+        # Checked in by phone: the code stays with whoever booked.
+        appointment={
+            k: v
+            for k, v in result.appointment.public().items()
+            if k != "code" or looks_like_code(typed)
+        },
     ), 201

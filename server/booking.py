@@ -338,8 +338,8 @@ class Bookings:
             )
         view = self._view(row)
         logger.info(
-            "appointment %s booked: service=%s dentist=%s room=%s at=%s actor=%s",
-            row.code,
+            "appointment #%s booked: service=%s dentist=%s room=%s at=%s actor=%s",
+            row.id,
             service_id,
             slot.dentist,
             slot.room,
@@ -416,8 +416,8 @@ class Bookings:
             row.save()
         view = self._view(row)
         logger.info(
-            "appointment %s moved: dentist=%s room=%s at=%s actor=%s",
-            row.code,
+            "appointment #%s moved: dentist=%s room=%s at=%s actor=%s",
+            row.id,
             row.dentist,
             row.room,
             view.starts,
@@ -435,7 +435,7 @@ class Bookings:
             row.state = "cancelled"
             row.changed_at = self.queue.now()
             row.save()
-        logger.info("appointment %s cancelled: actor=%s", row.code, actor)
+        logger.info("appointment #%s cancelled: actor=%s", row.id, actor)
         return self._view(row)
 
     def _check_changeable(self, row: Appointment, public: bool) -> None:
@@ -568,8 +568,8 @@ class Bookings:
             row.changed_at = self.queue.now()
             row.save()
         logger.info(
-            "appointment %s checked in: ticket=%s walk_in=%s actor=%s",
-            row.code,
+            "appointment #%s checked in: ticket=%s walk_in=%s actor=%s",
+            row.id,
             issued.ticket.label,
             late,
             actor or f"kiosk:{kiosk_id}",
