@@ -60,6 +60,8 @@ def write_config(
         "async_mode": async_mode,
         "database": str(folder / "navbat.sqlite3"),
     }
+    # Ten kiosks share 127.0.0.1 here: the per-address ticket limit is off.
+    raw.setdefault("queue", {})["tickets_per_minute_per_address"] = 0
     # Open round the clock, whatever the hour the bench runs at.
     for service in raw["services"]:
         if "opens" in service:

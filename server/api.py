@@ -9,12 +9,13 @@ from dataclasses import asdict
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, Response, jsonify, request, session
+from flask import Blueprint, Response, current_app, jsonify, request, session
 
 from server import auth
-from server.errors import AuthError, HubError, InputError
+from server.errors import AuthError, HubError, InputError, QueueError
 from server.hub import hub
 from server.i18n import pick_language, translate
+from server.ratelimit import RateLimit
 from server.rules import PRIORITIES
 
 logger = logging.getLogger(__name__)
@@ -169,6 +170,18 @@ def queue_snapshot():
 # -- tickets -----------------------------------------------------------------
 
 
+def _ticket_limit() -> RateLimit:
+    """Tickets per address a minute: a kiosk is busy, a flood is not a patient."""
+    limit = hub().config.queue.tickets_per_minute_per_address or 10**9
+    return current_app.extensions.setdefault(
+        "navbat_ticket_limit", RateLimit(limit, 60)
+    )
+
+
+def _address() -> str:
+    return request.remote_addr or "unknown"
+
+
 @bp.post("/tickets")
 @auth.public
 def issue_ticket():
@@ -184,6 +197,10 @@ def issue_ticket():
         raise InputError("unknown_kiosk", "kiosk", kiosk=kiosk_id)
     printer = the_hub.spool.printer_for_kiosk(kiosk_id)
     priority = text_field(data, "priority", required=False) or "normal"
+    by_staff = auth.signed_in_staff() is not None
+    if not by_staff and not _ticket_limit().allowed(_address()):
+        logger.warning("tickets limited: address=%s", _address())
+        raise QueueError("too_many_tickets", 429)
 
     issued = the_hub.queue.issue(
         service_id,
@@ -192,8 +209,10 @@ def issue_ticket():
         request_key=request_key,
         printer=printer,
         priority=priority,
-        by_staff=auth.signed_in_staff() is not None,
+        by_staff=by_staff,
     )
+    if issued.created and not by_staff:
+        _ticket_limit().hit(_address())
     if issued.created:
         the_hub.spool.wake()
         the_hub.publish(issued.events)

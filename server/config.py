@@ -121,6 +121,8 @@ class QueueSettings:
     stop_issuing_minutes_before_close: int = 15
     emergency_service: str = ""
     kiosk_priority: bool = True
+    # Tickets one address may take in a minute without a staff sign-in (0: any).
+    tickets_per_minute_per_address: int = 30
 
 
 @dataclass(frozen=True)
@@ -449,12 +451,17 @@ class _Checker:
                 "stop_issuing_minutes_before_close": (int, 15),
                 "emergency_service": (str, ""),
                 "kiosk_priority": (bool, True),
+                "tickets_per_minute_per_address": (int, 30),
             },
         )
         for name in ("recall_limit", "max_wait_minutes", "max_priority_streak"):
             if values[name] < 1:
                 self.fail(f"queue.{name}", f"{values[name]} must be 1 or more")
-        for name in ("no_show_grace_minutes", "stop_issuing_minutes_before_close"):
+        for name in (
+            "no_show_grace_minutes",
+            "stop_issuing_minutes_before_close",
+            "tickets_per_minute_per_address",
+        ):
             if values[name] < 0:
                 self.fail(f"queue.{name}", f"{values[name]} must be 0 or more")
         emergency = values["emergency_service"]

@@ -817,9 +817,12 @@ def test_an_impossible_ticket_id_is_not_found(client, path):
     method = client.get if path == "history" else client.post
 
     response = method(f"/api/v1/tickets/{10**25}/{path}", headers=headers)
+    too_big = method(f"/api/v1/tickets/{2**63 - 1}/{path}", headers=headers)
 
     assert response.status_code == 404
-    assert response.get_json()["error"]["code"] == "unknown_ticket"
+    assert response.get_json()["error"]["code"] == "not_found"  # no such address
+    assert too_big.status_code == 404
+    assert too_big.get_json()["error"]["code"] == "unknown_ticket"
 
 
 # -- the kiosk's paper check -----------------------------------------------------
@@ -901,3 +904,31 @@ def test_a_locked_tablet_cannot_join_the_staff_stream(tablet, app):
     )
 
     assert not socket.is_connected()
+
+
+# -- a flood of tickets from one address ------------------------------------------
+
+
+def test_one_address_takes_only_so_many_tickets_a_minute(tmp_path):
+    from server import config as config_module
+    from server.app import create_app
+    from server.db import database
+    from server.models import Ticket
+    from tests.conftest import sign_in_staff, write_config
+
+    path = write_config(tmp_path, queue={"tickets_per_minute_per_address": 3})
+    app = create_app(config_module.load(path))
+    try:
+        kiosk = app.test_client()
+        ticket = {"service": "checkup", "kiosk": "lobby", "lang": "en"}
+        answers = [kiosk.post("/api/v1/tickets", json=ticket) for _ in range(4)]
+        desk = app.test_client()
+        headers = sign_in_staff(desk, "receptionist")
+        by_staff = desk.post("/api/v1/tickets", json=ticket, headers=headers)
+
+        assert [a.status_code for a in answers] == [201, 201, 201, 429]
+        assert "ask at reception" in answers[-1].get_json()["error"]["message"]
+        assert by_staff.status_code == 201
+        assert Ticket.select().where(Ticket.service == "checkup").count() == 4
+    finally:
+        database.close()
