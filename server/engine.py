@@ -873,13 +873,20 @@ class Queue:
                     "event_id": row.id,
                     "label": row.ticket.label,
                     "service": row.ticket.service,
-                    "room": row.ticket.room,
+                    # Where it was called to, even if it moved on since.
+                    "room": self._room_of(row.actor) or row.ticket.room,
                     "state": row.ticket.state,
                     "recall": row.action == "recalled",
                     "at": _iso(row.at),
                 }
                 for row in rows
             ]
+
+    def _room_of(self, actor: str) -> str | None:
+        """Return the room of the dentist who made a call ("dentist:<id>")."""
+        kind, _, dentist_id = actor.partition(":")
+        dentist = self.config.dentist(dentist_id) if kind == "dentist" else None
+        return dentist.room if dentist else None
 
     def ticket_status(self, token: str) -> tuple[TicketView, int]:
         """Return a ticket by its phone token, with how many are ahead of it."""

@@ -669,3 +669,14 @@ def test_one_visit_closed_by_mistake_does_not_promise_no_wait(queue, clock):
     # 1 real visit of 5 s against the configured length counted as 3 visits.
     assert wait.total_seconds() / 60 > configured * 0.6
     assert wait.total_seconds() / 60 < configured
+
+
+def test_recent_calls_keep_the_room_of_the_call_after_a_move(queue):
+    ticket = issue(queue, "checkup")
+    queue.call_next("karimova")
+    queue.no_show("karimova")
+    queue.reinstate(ticket.ticket.id, actor="staff:1")
+
+    [call] = queue.recent_calls()
+
+    assert (call["label"], call["room"], call["state"]) == ("A-001", "1", "waiting")
