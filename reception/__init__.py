@@ -94,7 +94,10 @@ def users():
     return render_template(
         "reception/users.html",
         page_data=page_data(
-            lang, dentists=dentists, roles=[RECEPTIONIST, DENTIST, ADMIN]
+            lang,
+            dentists=dentists,
+            roles=[RECEPTIONIST, DENTIST, ADMIN],
+            me=auth.signed_in_staff(),
         ),
         dentists=dentists,
     )

@@ -62,6 +62,8 @@ def test_admin_adds_a_receptionist_who_signs_in(surfaces: Surfaces):
     expect(secret).to_be_visible(timeout=LIVE)
     password = secret.text_content()
     expect(admin.locator("#users")).to_contain_text("Gulnora Tosheva")
+    own_row = admin.locator("#users tr").filter(has_text="Administrator")
+    expect(own_row.get_by_role("button", name=EN["staff.deactivate"])).to_have_count(0)
 
     desk = surfaces.open("/reception/?lang=en", DESK)
     sign_in_with_form(desk, "gulnora", password)

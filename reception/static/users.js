@@ -67,14 +67,15 @@
               tell(t("staff.password_for", { user: user.username }), answer.password);
             }),
           ),
-          button(user.active ? t("staff.deactivate") : t("staff.activate"), () =>
+          // Nobody deactivates themselves; the hub refuses it too.
+          ...(user.id === data.me ? [] : [button(user.active ? t("staff.deactivate") : t("staff.activate"), () =>
             act(async () => {
               const action = user.active ? "deactivate" : "activate";
               await api("POST", `/staff/users/${user.id}/${action}`);
               tell(t(user.active ? "staff.deactivated" : "staff.activated", { user: user.username }));
               await refresh();
             }),
-          ),
+          )]),
         );
         tr.append(
           cell(user.username),
