@@ -738,6 +738,11 @@ def _filled_from(kept: Patient, dropped: Patient) -> dict:
     for field in ("email", "condition", "notes", "birth_date", "phone"):
         if not getattr(kept, field) and getattr(dropped, field):
             changes[field] = getattr(dropped, field)
+    if kept.phone and dropped.phone and kept.phone != dropped.phone:
+        # One phone per card: the other one stays readable on the card.
+        other = f"Tel: {phones.display(dropped.phone)} ({patient_number(dropped.id)})"
+        notes = changes.get("notes", kept.notes)
+        changes["notes"] = f"{notes}\n{other}".strip()
     flags = _flag_list(kept.flags)
     flags += [code for code in _flag_list(dropped.flags) if code not in flags]
     changes["flags"] = ",".join(flags)

@@ -417,6 +417,15 @@ def test_merge_keeps_every_history_row(registry, hub):
     assert "merged" in [line["action"] for line in card["audit"]]
 
 
+def test_merge_keeps_the_other_cards_phone_on_the_card(registry):
+    kept = register(registry, notes="Afraid of needles")["number"]
+    dropped = register(registry, phone="91 222 33 44")["number"]
+
+    merged = registry.merge(kept, dropped, STAFF)
+
+    assert merged["notes"] == (f"Afraid of needles\nTel: +998 91 222 33 44 ({dropped})")
+
+
 def test_a_card_cannot_merge_with_itself(registry):
     number = register(registry)["number"]
 
