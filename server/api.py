@@ -104,6 +104,9 @@ def error_message(lang: str, err: HubError) -> str:
     params = dict(err.params)
     if params.get("priority") in PRIORITIES:  # a class's name in their words
         params["priority"] = translate(lang, f"priority.{params['priority']}")
+    service = hub().config.service(str(params.get("service", "")))
+    if service is not None:  # a known service by its name, not its id
+        params["service"] = service.name[lang]
     if isinstance(err, InputError):
         params["field"] = translate(lang, f"field.{err.field}")
     message = translate(lang, f"error.{err.code}", **params)

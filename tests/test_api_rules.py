@@ -465,7 +465,7 @@ TRANSFER_REFUSALS = [
         {"service": "treatment", "dentist": "nazarova"},
         409,
         "dentist_lacks_service",
-        "Malika Nazarova does not provide the service “treatment”.",
+        "Malika Nazarova does not provide the service “Tooth treatment”.",
     ),
     (
         True,
@@ -738,7 +738,7 @@ DESK_REFUSALS = [
         {"service": "hygiene", "dentist": "karimova"},
         409,
         "dentist_lacks_service",
-        "Dr. Dilnoza Karimova does not provide the service “hygiene”.",
+        "Dr. Dilnoza Karimova does not provide the service “Teeth cleaning”.",
     ),
     (
         a_finished_visit,
