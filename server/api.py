@@ -9,7 +9,15 @@ from dataclasses import asdict
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, Response, current_app, jsonify, request, session
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    session,
+)
 
 from server import auth
 from server.errors import AuthError, HubError, InputError, QueueError
@@ -117,14 +125,15 @@ def error_message(lang: str, err: HubError) -> str:
 
 
 def _plain_error(code: str, status: int):
-    """Make an app-wide handler that answers in JSON for API paths only."""
+    """Make an app-wide handler: JSON for API paths, a short page for the rest."""
 
     def handler(err):
-        if not request.path.startswith(f"{bp.url_prefix}/"):
-            return err
         # The body may be the very problem (too large, unparsable): skip it.
         lang = request_language(from_body=False)
         message = translate(lang, f"error.{code}")
+        if not request.path.startswith(f"{bp.url_prefix}/"):
+            page = render_template("error.html", message=message, lang=lang)
+            return page, status
         return jsonify(error={"code": code, "message": message}), status
 
     return handler

@@ -932,3 +932,14 @@ def test_one_address_takes_only_so_many_tickets_a_minute(tmp_path):
         assert Ticket.select().where(Ticket.service == "checkup").count() == 4
     finally:
         database.close()
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"), [("ru", "Такого адреса"), ("uz", "manzil"), ("en", "no such")]
+)
+def test_a_missing_page_answers_in_the_readers_language(client, lang, words):
+    answer = client.get(f"/kiosk/no-such-kiosk?lang={lang}")
+
+    assert answer.status_code == 404
+    assert words in answer.get_data(as_text=True)
+    assert "Not Found" not in answer.get_data(as_text=True)
