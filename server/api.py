@@ -13,6 +13,7 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    has_app_context,
     jsonify,
     render_template,
     request,
@@ -44,7 +45,7 @@ def request_language(*, from_body: bool = True) -> str:
     candidates = [body_lang, request.args.get("lang"), session.get("lang")]
     if auth.current_staff() is not None:
         # On staff forms "lang" is the patient's language, not the reader's.
-        candidates = [request.args.get("lang"), session.get("lang"), body_lang]
+        candidates = [request.args.get("lang"), session.get("lang")]
     return pick_language(
         [c for c in candidates if isinstance(c, str)],
         clinic.languages,
@@ -112,9 +113,12 @@ def error_message(lang: str, err: HubError) -> str:
     params = dict(err.params)
     if params.get("priority") in PRIORITIES:  # a class's name in their words
         params["priority"] = translate(lang, f"priority.{params['priority']}")
-    service = hub().config.service(str(params.get("service", "")))
-    if service is not None:  # a known service by its name, not its id
-        params["service"] = service.name[lang]
+    service = params.get("service")
+    known = (
+        hub().config.service(str(service)) if service and has_app_context() else None
+    )
+    if known is not None:  # a known service by its name, not its id
+        params["service"] = known.name[lang]
     if isinstance(err, InputError):
         params["field"] = translate(lang, f"field.{err.field}")
     message = translate(lang, f"error.{err.code}", **params)

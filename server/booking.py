@@ -782,7 +782,11 @@ class Bookings:
 
     def delete_exception(self, exception_id: int) -> None:
         with writing():
-            PlanException.delete().where(PlanException.id == exception_id).execute()
+            gone = (
+                PlanException.delete().where(PlanException.id == exception_id).execute()
+            )
+        if not gone:
+            raise BookingError("unknown_entry", 404)
 
     def holidays(self) -> list[dict]:
         with reading():
@@ -801,7 +805,9 @@ class Bookings:
 
     def delete_holiday(self, holiday_id: int) -> None:
         with writing():
-            Holiday.delete().where(Holiday.id == holiday_id).execute()
+            gone = Holiday.delete().where(Holiday.id == holiday_id).execute()
+        if not gone:
+            raise BookingError("unknown_entry", 404)
 
     def blocks(self) -> list[dict]:
         with reading():
@@ -845,7 +851,11 @@ class Bookings:
 
     def delete_block(self, block_id: int) -> None:
         with writing():
-            EmergencyBlock.delete().where(EmergencyBlock.id == block_id).execute()
+            gone = (
+                EmergencyBlock.delete().where(EmergencyBlock.id == block_id).execute()
+            )
+        if not gone:
+            raise BookingError("unknown_entry", 404)
 
     def _check_dentist(self, dentist_id: str) -> None:
         if self.config.dentist(dentist_id) is None:

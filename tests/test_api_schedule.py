@@ -498,3 +498,13 @@ def test_phone_check_ins_that_fail_count_towards_the_limit(client, clinic):
     # The fixture allows 3 lookups a minute.
     assert 429 not in answers[:3]
     assert answers[3:] == [429, 429]
+
+
+@pytest.mark.parametrize("kind", ["holidays", "exceptions", "blocks"])
+def test_deleting_what_is_not_there_says_so(client, clinic, kind):
+    headers = sign_in_staff(client, "admin")
+
+    answer = client.post(f"/api/v1/schedule/{kind}/424242/delete", headers=headers)
+
+    assert answer.status_code == 404
+    assert answer.get_json()["error"]["code"] == "unknown_entry"
