@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import tomllib
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BASE_CONFIG = ROOT / "config.toml"
+from server.config import WEEKDAYS
+
+# The tests' config writer serves the bench too: one TOML writer, one free port.
+from tests.conftest import ROOT, toml_text
+from tests.conftest import base_raw_config as _base
+
 HOST = "127.0.0.1"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def dentist_ids(count: int) -> list[str]:
@@ -35,10 +36,6 @@ def kiosk_ids(count: int) -> list[str]:
 
 def service_ids() -> list[str]:
     return [s["id"] for s in _base()["services"]]
-
-
-def _base() -> dict:
-    return tomllib.loads(BASE_CONFIG.read_text(encoding="utf-8"))
 
 
 def write_config(
@@ -103,45 +100,6 @@ def write_config(
     path = folder / "config.toml"
     path.write_text(toml_text(raw), encoding="utf-8")
     return path
-
-
-def toml_text(table: dict, prefix: str = "") -> str:
-    """Write config.toml: top-level tables, arrays of tables, inline name tables."""
-    scalars, tables, arrays = [], [], []
-    for key, value in table.items():
-        if isinstance(value, dict) and not prefix:
-            tables.append((key, value))
-        elif isinstance(value, list) and value and isinstance(value[0], dict):
-            arrays.append((key, value))
-        else:
-            scalars.append(f"{key} = {_value(value)}")
-    out = "".join(line + "\n" for line in scalars)
-    for key, value in tables:
-        out += f"\n[{prefix}{key}]\n" + toml_text(value, f"{prefix}{key}.")
-    for key, items in arrays:
-        for item in items:
-            out += f"\n[[{prefix}{key}]]\n" + toml_text(item, f"{prefix}{key}.")
-    return out
-
-
-def _value(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_value(v)}" for k, v in value.items()) + " }"
-    raise TypeError(f"cannot write {value!r} as TOML")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

@@ -153,6 +153,21 @@ def sign_in_staff(client, role: str, dentist: str | None = None) -> dict:
     return {"X-CSRF-Token": answer.get_json()["csrf"]}
 
 
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium, started once for every browser test."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import chromium_path, launch
+
+    if chromium_path() is None:
+        pytest.skip("Debian's Chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
 # -- a real hub process ---------------------------------------------------------
 
 

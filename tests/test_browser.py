@@ -14,10 +14,10 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from server import i18n
-from tests.browser import Recorder, chromium_path, launch
+from tests.browser import Recorder
 from tests.conftest import HubProcess, base_raw_config, start_hub
 
 pytestmark = pytest.mark.browser
@@ -60,16 +60,6 @@ def room_name(dentist_id: str, lang: str = "uz") -> str:
 
 
 # -- fixtures --------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if chromium_path() is None:
-        pytest.skip("Debian's Chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -28,7 +28,6 @@ from tests.test_browser import (
     TABLET,
     Surfaces,
     api_session,
-    chromium,  # noqa: F401  (the shared browser fixture)
     expect_live,
     issue,
     sign_in,
@@ -55,7 +54,7 @@ ZONE = ZoneInfo(midday_zone())
 
 
 @pytest.fixture
-def surfaces(chromium, tmp_path) -> Iterator[Surfaces]:  # noqa: F811
+def surfaces(chromium, tmp_path) -> Iterator[Surfaces]:
     hub: HubProcess = start_hub(tmp_path, "eventlet", clinic={"timezone": ZONE.key})
     opened = Surfaces(chromium, hub)
     yield opened

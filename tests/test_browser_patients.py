@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from server import i18n
-from tests.browser import Recorder, chromium_path, launch
+from tests.browser import Recorder
 from tests.conftest import ROOT, HubProcess, start_hub
 
 pytestmark = pytest.mark.browser
@@ -33,16 +33,6 @@ CONFIG = tomllib.loads((ROOT / "config.toml").read_text(encoding="utf-8"))
 CHECKUP = next(s for s in CONFIG["services"] if s["id"] == "checkup")
 KIOSK_ID = CONFIG["kiosks"][0]["id"]
 FIRST, LAST = "Zebiniso", "Qodirova"
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if chromium_path() is None:
-        pytest.skip("Debian's Chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -15,11 +15,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from server import i18n
 from server.config import WEEKDAYS
-from tests.browser import chromium_path, launch
 from tests.conftest import HubProcess, base_raw_config, start_hub
 from tests.test_browser import (
     DENTISTS,
@@ -46,16 +45,6 @@ pytestmark = pytest.mark.browser
 
 DESK = {"width": 1440, "height": 900}
 EN = i18n.catalog("en")
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    if chromium_path() is None:
-        pytest.skip("Debian's Chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
 
 
 def hygiene_closed_today() -> list[dict]:

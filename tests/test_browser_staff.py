@@ -12,7 +12,6 @@ from tests.conftest import HubProcess, start_hub
 from tests.test_browser import (
     LIVE,
     Surfaces,
-    chromium,  # noqa: F401  (the shared browser fixture)
     expect_live,
 )
 
@@ -23,7 +22,7 @@ EN = i18n.catalog("en")
 
 
 @pytest.fixture
-def surfaces(chromium, tmp_path) -> Iterator[Surfaces]:  # noqa: F811
+def surfaces(chromium, tmp_path) -> Iterator[Surfaces]:
     hub: HubProcess = start_hub(tmp_path, "eventlet")
     opened = Surfaces(chromium, hub)
     yield opened
