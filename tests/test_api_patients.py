@@ -49,6 +49,16 @@ def issue(client, service="checkup") -> dict:
     return dict(ticket, id=Ticket.get(Ticket.token == ticket["token"]).id)
 
 
+def link(client, headers, number: str, ticket: dict) -> None:
+    """Link a ticket to a card, as reception does from the day's queue."""
+    answer = client.post(
+        f"/api/v1/patients/{number}/visits",
+        json={"ticket": ticket["id"]},
+        headers=headers,
+    )
+    assert answer.status_code == 201, answer.get_json()
+
+
 def tablet(app, dentist="karimova"):
     client = app.test_client()
     auth.set_pin(dentist, PIN)
@@ -166,11 +176,7 @@ def test_today_links_show_which_ticket_is_whose(desk):
     client, headers = desk
     number = register(client, headers)["number"]
     linked, loose = issue(client), issue(client)
-    client.post(
-        f"/api/v1/patients/{number}/visits",
-        json={"ticket": linked["id"]},
-        headers=headers,
-    )
+    link(client, headers, number, linked)
 
     tickets = client.get("/api/v1/patients/tickets/today").get_json()["tickets"]
 
@@ -280,11 +286,7 @@ def test_every_patient_endpoint_with_every_role(app, who, own):
     number = register(setup, headers)["number"]
     register(setup, headers, phone="911112233", first_name="Dilnoza")
     ticket = issue(setup)
-    setup.post(
-        f"/api/v1/patients/{number}/visits",
-        json={"ticket": ticket["id"]},
-        headers=headers,
-    )
+    link(setup, headers, number, ticket)
     if own:  # karimova calls the ticket: the card is now on her ticket
         hub = app.extensions["navbat"]
         hub.queue.call_ticket("karimova", ticket["id"])
@@ -316,11 +318,7 @@ def test_a_dentist_reads_only_the_clinical_part(app, client):
     headers = sign_in_staff(client, "receptionist")
     number = register(client, headers)["number"]
     ticket = issue(client)
-    client.post(
-        f"/api/v1/patients/{number}/visits",
-        json={"ticket": ticket["id"]},
-        headers=headers,
-    )
+    link(client, headers, number, ticket)
     client.post(
         f"/api/v1/patients/{number}/payments",
         json={"amount": 5, "method": "cash"},
@@ -345,11 +343,7 @@ def test_the_tablet_shows_the_called_patients_risk_flags(app, client):
     headers = sign_in_staff(client, "receptionist")
     number = register(client, headers)["number"]
     ticket = issue(client)
-    client.post(
-        f"/api/v1/patients/{number}/visits",
-        json={"ticket": ticket["id"]},
-        headers=headers,
-    )
+    link(client, headers, number, ticket)
     dentist, dentist_headers = tablet(app)
     assert dentist.get("/api/v1/dentist/patient").get_json() == {"patient": None}
 
@@ -403,11 +397,7 @@ def test_screens_paper_and_events_never_carry_patient_data(app, client, tmp_path
     display = socketio.test_client(app, auth={"audience": "display"})
     number = register(client, headers)["number"]
     ticket = issue(client)
-    client.post(
-        f"/api/v1/patients/{number}/visits",
-        json={"ticket": ticket["id"]},
-        headers=headers,
-    )
+    link(client, headers, number, ticket)
     phone_socket = socketio.test_client(
         app, auth={"audience": "ticket", "token": ticket["token"]}
     )
@@ -441,11 +431,7 @@ def test_a_dentist_finds_only_their_own_patients(app, client):
     mine = register(client, headers)["number"]
     register(client, headers, first_name="Zarina", phone="911112233")
     ticket = issue(client)
-    client.post(
-        f"/api/v1/patients/{mine}/visits",
-        json={"ticket": ticket["id"]},
-        headers=headers,
-    )
+    link(client, headers, mine, ticket)
     app.extensions["navbat"].queue.call_ticket("karimova", ticket["id"])
     dentist = app.test_client()
     sign_in_staff(dentist, "dentist", "karimova")
