@@ -6,7 +6,7 @@ MENU lists them with the roles that may open them.
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 
 from server import auth
 from server.auth import ADMIN, DENTIST, RECEPTIONIST
@@ -26,8 +26,6 @@ MENU = (
 
 def menu_for(role: str) -> list[dict]:
     """Return the menu entries this role may open, marking the current page."""
-    from flask import current_app
-
     return [
         {
             "url": url_for(endpoint),

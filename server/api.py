@@ -186,12 +186,15 @@ def queue_snapshot():
 # -- tickets -----------------------------------------------------------------
 
 
-def _ticket_limit() -> RateLimit:
+def _ticket_limit() -> RateLimit | None:
     """Tickets per address a minute: a kiosk is busy, a flood is not a patient."""
-    limit = hub().config.queue.tickets_per_minute_per_address or 10**9
-    return current_app.extensions.setdefault(
-        "navbat_ticket_limit", RateLimit(limit, 60)
-    )
+    per_minute = hub().config.queue.tickets_per_minute_per_address
+    if not per_minute:
+        return None
+    extensions = current_app.extensions
+    if "navbat_ticket_limit" not in extensions:
+        extensions["navbat_ticket_limit"] = RateLimit(per_minute, 60)
+    return extensions["navbat_ticket_limit"]
 
 
 def _address() -> str:
@@ -214,7 +217,8 @@ def issue_ticket():
     printer = the_hub.spool.printer_for_kiosk(kiosk_id)
     priority = text_field(data, "priority", required=False) or "normal"
     by_staff = auth.signed_in_staff() is not None
-    if not by_staff and not _ticket_limit().allowed(_address()):
+    limit = None if by_staff else _ticket_limit()
+    if limit and not limit.allowed(_address()):
         logger.warning("tickets limited: address=%s", _address())
         raise QueueError("too_many_tickets", 429)
 
@@ -227,8 +231,8 @@ def issue_ticket():
         priority=priority,
         by_staff=by_staff,
     )
-    if issued.created and not by_staff:
-        _ticket_limit().hit(_address())
+    if issued.created and limit:
+        limit.hit(_address())
     if issued.created:
         the_hub.spool.wake()
         the_hub.publish(issued.events)

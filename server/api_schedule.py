@@ -415,14 +415,14 @@ def _tablet_view(appointment: AppointmentView) -> dict:
 
 
 def _limits() -> dict[str, RateLimit]:
-    settings = hub().config.booking
-    return current_app.extensions.setdefault(
-        "navbat_booking_limits",
-        {
+    extensions = current_app.extensions
+    if "navbat_booking_limits" not in extensions:
+        settings = hub().config.booking
+        extensions["navbat_booking_limits"] = {
             "lookups": RateLimit(settings.lookups_per_minute, 60),
             "bookings": RateLimit(settings.bookings_per_hour, 3600),
-        },
-    )
+        }
+    return extensions["navbat_booking_limits"]
 
 
 def _client() -> str:
